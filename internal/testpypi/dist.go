@@ -237,8 +237,8 @@ func (s Sdist) Build() ([]byte, string) {
 	pkg := escape(s.Name)
 	top := fmt.Sprintf("%s-%s/", pkg, s.Version)
 	files := map[string]string{
-		"PKG-INFO":            string(metadata(s.Name, s.Version, "", s.RequiresPython, s.Deps, nil)),
-		"setup.py":            s.SetupPy(),
+		"PKG-INFO":           string(metadata(s.Name, s.Version, "", s.RequiresPython, s.Deps, nil)),
+		"setup.py":           s.SetupPy(),
 		pkg + "/__init__.py": fmt.Sprintf("__version__ = %q\n", s.Version),
 	}
 	if !s.NoPyproject {
