@@ -339,7 +339,7 @@ func tags(data []byte) func(func(tag) bool) {
 			}
 			i = j
 			if t.name == "a" {
-				end := bytes.Index(bytes.ToLower(data[i:min(len(data), i+MaxFilenameLength*8)]), []byte("</a"))
+				end := indexEndA(data[i:min(len(data), i+MaxFilenameLength*8)])
 				if end >= 0 {
 					t.text = stripTags(data[i : i+end])
 					i += end
@@ -407,6 +407,16 @@ func parseAttrs(data []byte, i int, attrs map[string]string) (int, bool) {
 			attrs[name] = html.UnescapeString(value)
 		}
 	}
+}
+
+// indexEndA returns the index of the first "</a" (any case) in b, or -1.
+func indexEndA(b []byte) int {
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '<' && b[i+1] == '/' && b[i+2]|0x20 == 'a' {
+			return i
+		}
+	}
+	return -1
 }
 
 // stripTags removes markup from the text of an anchor.
