@@ -1,0 +1,610 @@
+package pep440
+
+import (
+	"encoding"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxSpecifierLength is the longest specifier or comma-separated specifier
+// set, in bytes, that [ParseSpecifier] and [ParseSpecifierSet] accept. It is
+// below CPython's 4,300-digit limit on integer conversion, so that limit
+// can never make packaging's set-building raise on an input that airlock
+// accepts.
+const MaxSpecifierLength = 4096
+
+// Prereleases is the prereleases argument of packaging's
+// SpecifierSet.contains: None, True or False.
+type Prereleases int
+
+const (
+	// PrereleasesDefault (None) admits pre-releases only when a specifier
+	// of the set names one with ==, >=, <=, ~= or ===; an empty set
+	// excludes them.
+	PrereleasesDefault Prereleases = iota
+	// PrereleasesAllow (True) admits pre-releases that match.
+	PrereleasesAllow
+	// PrereleasesExclude (False) never admits a pre-release.
+	PrereleasesExclude
+)
+
+func (p Prereleases) String() string {
+	switch p {
+	case PrereleasesAllow:
+		return "True"
+	case PrereleasesExclude:
+		return "False"
+	}
+	return "None"
+}
+
+// Specifier is one version specifier such as ">=1.0" or "==2.*". Op is one
+// of ~= == != <= >= < > ===; Version is the version text as written (with
+// surrounding whitespace removed, any ".*" kept). A Specifier made by
+// [ParseSpecifier] is valid; one built by hand is matched as if parsed.
+type Specifier struct {
+	Op      string
+	Version string
+}
+
+var (
+	_ encoding.TextMarshaler   = Specifier{}
+	_ encoding.TextUnmarshaler = (*Specifier)(nil)
+	_ encoding.TextMarshaler   = SpecifierSet{}
+	_ encoding.TextUnmarshaler = (*SpecifierSet)(nil)
+)
+
+// InvalidSpecifierError reports a string that is not a version specifier
+// (or specifier set).
+type InvalidSpecifierError struct {
+	Specifier string // the input, shortened when it is long
+	Reason    string
+}
+
+func (e *InvalidSpecifierError) Error() string {
+	return "invalid specifier " + quoteShort(e.Specifier) + ": " + e.Reason
+}
+
+// ParseSpecifier parses one specifier exactly as
+// packaging.specifiers.Specifier(s) does. Local versions are allowed only
+// with == and !=, ".*" only with == and !=, ~= needs two release numbers,
+// and === takes any text without whitespace, ";" or ")".
+func ParseSpecifier(s string) (Specifier, error) {
+	if len(s) > MaxSpecifierLength {
+		return Specifier{}, &InvalidSpecifierError{Specifier: s, Reason: "longer than the limit of 4096 bytes"}
+	}
+	sp, ok := parseSpecifier(s)
+	if !ok {
+		return Specifier{}, &InvalidSpecifierError{Specifier: s, Reason: "not a PEP 440 version specifier"}
+	}
+	return sp, nil
+}
+
+// specOps are the operators in the order packaging's regular expression
+// tries them; "===" is tried first here, which gives the same result since
+// "==" followed by "=" can never be completed.
+var specOps = [...]string{"===", "~=", "==", "!=", "<=", ">=", "<", ">"}
+
+func parseSpecifier(s string) (Specifier, bool) {
+	i := skipSpace(s, 0)
+	op := ""
+	for _, o := range specOps {
+		if strings.HasPrefix(s[i:], o) {
+			op = o
+			break
+		}
+	}
+	if op == "" {
+		return Specifier{}, false
+	}
+	i = skipSpace(s, i+len(op))
+	if op == "===" {
+		j := i
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if r == ';' || r == ')' || (isSpace(r) && !(r == utf8.RuneError && n == 1)) {
+				break
+			}
+			j += n
+		}
+		if skipSpace(s, j) != len(s) {
+			return Specifier{}, false
+		}
+		return Specifier{Op: op, Version: s[i:j]}, true
+	}
+	text := s[i:trimSpaceRight(s, len(s))]
+	if i >= len(s) || text == "" {
+		return Specifier{}, false
+	}
+	var good bool
+	switch op {
+	case "==", "!=":
+		if base, ok := strings.CutSuffix(text, ".*"); ok {
+			good = isWildcardBase(base)
+		} else {
+			_, f := scanVersion(text, true, 1)
+			good = f != badSyntax
+		}
+	case "~=":
+		_, f := scanVersion(text, false, 2)
+		good = f != badSyntax
+	default:
+		_, f := scanVersion(text, false, 1)
+		good = f != badSyntax
+	}
+	if !good {
+		return Specifier{}, false
+	}
+	return Specifier{Op: op, Version: text}, true
+}
+
+// isWildcardBase reports whether s is v?(digits!)?digits(.digits)*, the part
+// of a prefix-matching version before ".*".
+func isWildcardBase(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == 'v' || s[i] == 'V') {
+		i++
+	}
+	d, i := digitRun(s, i)
+	if d == "" {
+		return false
+	}
+	if i < len(s) && s[i] == '!' {
+		if d, i = digitRun(s, i+1); d == "" {
+			return false
+		}
+	}
+	for i < len(s) {
+		if s[i] != '.' {
+			return false
+		}
+		if d, i = digitRun(s, i+1); d == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns the specifier as packaging prints it: the operator
+// followed by the version text as written.
+func (s Specifier) String() string { return s.Op + s.Version }
+
+// MarshalText implements [encoding.TextMarshaler].
+func (s Specifier) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler] with [ParseSpecifier].
+func (s *Specifier) UnmarshalText(b []byte) error {
+	sp, err := ParseSpecifier(string(b))
+	if err != nil {
+		return err
+	}
+	*s = sp
+	return nil
+}
+
+// Contains reports whether v satisfies s, as packaging's
+// Specifier.contains(v, prereleases) does. Where packaging raises (an
+// "===" specifier whose text is not a version, asked with
+// PrereleasesDefault), it reports false; [Specifier.Match] returns the
+// error instead.
+func (s Specifier) Contains(v Version, pre Prereleases) bool {
+	ok, err := s.Match(v, pre)
+	return ok && err == nil
+}
+
+// Match is [Specifier.Contains] with the error packaging would raise.
+func (s Specifier) Match(v Version, pre Prereleases) (bool, error) {
+	it := newSpecItem(s)
+	allow := pre == PrereleasesAllow
+	if pre == PrereleasesDefault {
+		if it.preFail != ok {
+			return false, it.preError()
+		}
+		allow = it.pre
+	}
+	return it.contains(v, allow)
+}
+
+// specItem is a specifier with what matching needs worked out once.
+type specItem struct {
+	spec    Specifier
+	ver     Version // the parsed version text, for operators that parse it
+	verFail failure
+	pre     bool // packaging's Specifier.prereleases
+	preFail failure
+}
+
+func newSpecItem(s Specifier) specItem {
+	it := specItem{spec: s}
+	switch s.Op {
+	case "==", "!=":
+		if !strings.HasSuffix(s.Version, ".*") {
+			it.ver, it.verFail = parse(s.Version)
+		}
+	case "===":
+	default:
+		it.ver, it.verFail = parse(s.Version)
+	}
+	switch s.Op {
+	case "==", ">=", "<=", "~=", "===":
+		text := s.Version
+		if s.Op == "==" {
+			text = strings.TrimSuffix(text, ".*")
+		}
+		var v Version
+		if text == s.Version && it.verFail == ok && s.Op != "===" {
+			v = it.ver
+		} else {
+			v, it.preFail = parse(text)
+		}
+		it.pre = it.preFail == ok && v.IsPrerelease()
+	}
+	return it
+}
+
+func (it *specItem) preError() error {
+	text := it.spec.Version
+	if it.spec.Op == "==" {
+		text = strings.TrimSuffix(text, ".*")
+	}
+	return &InvalidVersionError{Version: text, Reason: it.preFail.reason()}
+}
+
+func (it *specItem) verError() error {
+	return &InvalidVersionError{Version: it.spec.Version, Reason: it.verFail.reason()}
+}
+
+// contains is packaging's Specifier.contains with an explicit prereleases.
+func (it *specItem) contains(v Version, allow bool) (bool, error) {
+	if v.IsPrerelease() && !allow {
+		return false, nil
+	}
+	spec := it.spec.Version
+	switch it.spec.Op {
+	case "===":
+		return v.String() == lowerArbitrary(spec), nil
+	case "==", "!=":
+		eq, err := it.equal(v)
+		if it.spec.Op == "!=" {
+			eq = !eq
+		}
+		return eq && err == nil, err
+	case "~=":
+		if it.verFail != ok {
+			return false, it.verError()
+		}
+		pub, f := pyPublic(v)
+		if f != ok {
+			return false, &InvalidVersionError{Version: string(v.appendTo(nil, false)), Reason: f.reason()}
+		}
+		if Compare(pub, it.ver) < 0 {
+			return false, nil
+		}
+		return wildcardEqual(v, compatiblePrefix(spec)+".*")
+	}
+	if it.verFail != ok {
+		return false, it.verError()
+	}
+	sv := it.ver
+	switch it.spec.Op {
+	case "<=", ">=":
+		pub, f := pyPublic(v)
+		if f != ok {
+			return false, &InvalidVersionError{Version: string(v.appendTo(nil, false)), Reason: f.reason()}
+		}
+		c := Compare(pub, sv)
+		if it.spec.Op == "<=" {
+			return c <= 0, nil
+		}
+		return c >= 0, nil
+	case "<":
+		if Compare(v, sv) >= 0 {
+			return false, nil
+		}
+		if !sv.IsPrerelease() && v.IsPrerelease() && Compare(v.BaseVersion(), sv.BaseVersion()) == 0 {
+			return false, nil
+		}
+		return true, nil
+	case ">":
+		if Compare(v, sv) <= 0 {
+			return false, nil
+		}
+		if !sv.IsPostrelease() && v.IsPostrelease() && Compare(v.BaseVersion(), sv.BaseVersion()) == 0 {
+			return false, nil
+		}
+		if v.local != "" && Compare(v.BaseVersion(), sv.BaseVersion()) == 0 {
+			return false, nil
+		}
+		return true, nil
+	}
+	return false, &InvalidSpecifierError{Specifier: it.spec.String(), Reason: "unknown operator"}
+}
+
+// equal is packaging's Specifier._compare_equal.
+func (it *specItem) equal(v Version) (bool, error) {
+	if strings.HasSuffix(it.spec.Version, ".*") {
+		return wildcardEqual(v, it.spec.Version)
+	}
+	if it.verFail != ok {
+		return false, it.verError()
+	}
+	if it.ver.local == "" {
+		pub, f := pyPublic(v)
+		if f != ok {
+			return false, &InvalidVersionError{Version: string(v.appendTo(nil, false)), Reason: f.reason()}
+		}
+		v = pub
+	}
+	return Compare(v, it.ver) == 0, nil
+}
+
+// pyPublic is packaging's Version(v.public): v without its local label,
+// re-parsed from its string form. Re-parsing only changes anything for a
+// label spelled with a non-ASCII letter, where it can change the label
+// ("poſt" prints as "post") or fail ("previ̇ew").
+func pyPublic(v Version) (Version, failure) {
+	if !v.odd {
+		return v.Public(), ok
+	}
+	return parse(string(v.appendTo(nil, false)))
+}
+
+// wildcardEqual is the prefix-matching branch of packaging's
+// Specifier._compare_equal, ported string for string: both sides are
+// canonicalised, split at dots (and between a release number and a
+// following a/b/c/rc label), the candidate is padded with zeros to the
+// length of the specifier's release and cut to the specifier's length.
+func wildcardEqual(v Version, spec string) (bool, error) {
+	pros, f := canonicalizeVersion(string(v.appendTo(nil, false)), true)
+	if f != ok {
+		return false, &InvalidVersionError{Version: string(v.appendTo(nil, false)), Reason: f.reason()}
+	}
+	base := spec[:len(spec)-2]
+	norm, f := canonicalizeVersion(base, false)
+	if f != ok {
+		return false, &InvalidVersionError{Version: base, Reason: f.reason()}
+	}
+	splitSpec := versionSplit(norm)
+	padded := padVersion(versionSplit(pros), splitSpec)
+	if len(padded) > len(splitSpec) {
+		padded = padded[:len(splitSpec)]
+	}
+	return slices.Equal(padded, splitSpec), nil
+}
+
+// canonicalizeVersion is packaging.utils.canonicalize_version: the
+// normalised form, optionally without trailing ".0" release numbers, or s
+// itself when it does not parse. Only a too-long number is an error.
+func canonicalizeVersion(s string, stripTrailingZero bool) (string, failure) {
+	v, f := parse(s)
+	switch f {
+	case badSyntax:
+		return s, ok
+	case tooManyDigits:
+		return "", f
+	}
+	if !stripTrailingZero {
+		return v.String(), ok
+	}
+	for strings.HasSuffix(v.release, ".0") {
+		v.release = v.release[:len(v.release)-2]
+	}
+	return v.String(), ok
+}
+
+// versionSplit is packaging.specifiers._version_split.
+func versionSplit(s string) []string {
+	out := make([]string, 0, strings.Count(s, ".")+2)
+	for item := range strings.SplitSeq(s, ".") {
+		if n, ok := splitPrefix(item); ok {
+			out = append(out, item[:n], item[n:])
+		} else {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// splitPrefix matches ^([0-9]+)((?:a|b|c|rc)[0-9]+)$ and returns the length
+// of the first group.
+func splitPrefix(item string) (int, bool) {
+	d, i := digitRun(item, 0)
+	if d == "" {
+		return 0, false
+	}
+	j := i
+	switch {
+	case strings.HasPrefix(item[j:], "rc"):
+		j += 2
+	case j < len(item) && (item[j] == 'a' || item[j] == 'b' || item[j] == 'c'):
+		j++
+	default:
+		return 0, false
+	}
+	d, j = digitRun(item, j)
+	if d == "" || j != len(item) {
+		return 0, false
+	}
+	return i, true
+}
+
+// padVersion is the left half of packaging.specifiers._pad_version.
+func padVersion(left, right []string) []string {
+	lrel := leadingDigits(left)
+	rrel := leadingDigits(right)
+	if rrel <= lrel {
+		return left
+	}
+	out := make([]string, 0, len(left)+rrel-lrel)
+	out = append(out, left[:lrel]...)
+	for range rrel - lrel {
+		out = append(out, "0")
+	}
+	return append(out, left[lrel:]...)
+}
+
+func leadingDigits(items []string) int {
+	n := 0
+	for n < len(items) && allDigits(items[n]) {
+		n++
+	}
+	return n
+}
+
+// compatiblePrefix is the prefix packaging's ~= matches with ".*": the
+// dot-separated items of the specifier text up to the first suffix item
+// ("dev", "a", "b", "rc", "post"...), without the last one.
+func compatiblePrefix(spec string) string {
+	items := versionSplit(spec)
+	n := 0
+	for n < len(items) && isNotSuffix(items[n]) {
+		n++
+	}
+	if n > 0 {
+		n--
+	}
+	return strings.Join(items[:n], ".")
+}
+
+func isNotSuffix(seg string) bool {
+	for _, p := range [...]string{"dev", "a", "b", "rc", "post"} {
+		if strings.HasPrefix(seg, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// SpecifierSet is a set of specifiers, all of which a version must satisfy.
+// The zero value is the empty set, which admits every final version (and,
+// with [PrereleasesAllow], every pre-release).
+type SpecifierSet struct {
+	items []specItem // deduplicated, sorted by their string form
+}
+
+// ParseSpecifierSet parses a comma-separated list of specifiers as
+// packaging.specifiers.SpecifierSet(s) does: whitespace around each is
+// ignored, empty entries are skipped ("" and "," are the empty set), and a
+// specifier equal to an earlier one (same operator, same version once
+// normalised, trailing zeros ignored except for ~=) is dropped.
+func ParseSpecifierSet(s string) (SpecifierSet, error) {
+	if len(s) > MaxSpecifierLength {
+		return SpecifierSet{}, &InvalidSpecifierError{Specifier: s, Reason: "longer than the limit of 4096 bytes"}
+	}
+	var items []specItem
+	var keys []string
+	for part := range strings.SplitSeq(s, ",") {
+		part = trimSpace(part)
+		if part == "" {
+			continue
+		}
+		sp, good := parseSpecifier(part)
+		if !good {
+			return SpecifierSet{}, &InvalidSpecifierError{Specifier: part, Reason: "not a PEP 440 version specifier"}
+		}
+		norm, f := canonicalizeVersion(sp.Version, sp.Op != "~=")
+		if f != ok {
+			return SpecifierSet{}, &InvalidSpecifierError{Specifier: part, Reason: f.reason()}
+		}
+		key := sp.Op + "\x00" + norm
+		if slices.Contains(keys, key) {
+			continue
+		}
+		keys = append(keys, key)
+		items = append(items, newSpecItem(sp))
+	}
+	slices.SortFunc(items, func(a, b specItem) int {
+		return strings.Compare(a.spec.String(), b.spec.String())
+	})
+	return SpecifierSet{items: items}, nil
+}
+
+// MustParseSpecifierSet is like [ParseSpecifierSet] but panics on error.
+func MustParseSpecifierSet(s string) SpecifierSet {
+	set, err := ParseSpecifierSet(s)
+	if err != nil {
+		panic(err)
+	}
+	return set
+}
+
+// Specifiers returns the specifiers of s, sorted by their string form.
+func (s SpecifierSet) Specifiers() []Specifier {
+	out := make([]Specifier, len(s.items))
+	for i, it := range s.items {
+		out[i] = it.spec
+	}
+	return out
+}
+
+// Len returns the number of specifiers in s.
+func (s SpecifierSet) Len() int { return len(s.items) }
+
+// IsEmpty reports whether s has no specifiers.
+func (s SpecifierSet) IsEmpty() bool { return len(s.items) == 0 }
+
+// String returns str(packaging.specifiers.SpecifierSet(...)): the
+// specifiers sorted by their string form, joined by commas.
+func (s SpecifierSet) String() string {
+	var b strings.Builder
+	for i, it := range s.items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(it.spec.Op)
+		b.WriteString(it.spec.Version)
+	}
+	return b.String()
+}
+
+// MarshalText implements [encoding.TextMarshaler].
+func (s SpecifierSet) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler] with
+// [ParseSpecifierSet].
+func (s *SpecifierSet) UnmarshalText(b []byte) error {
+	set, err := ParseSpecifierSet(string(b))
+	if err != nil {
+		return err
+	}
+	*s = set
+	return nil
+}
+
+// Contains reports whether v satisfies every specifier of s, as packaging's
+// SpecifierSet.contains(v, prereleases) does. Where packaging raises (see
+// [SpecifierSet.Match]) it reports false.
+func (s SpecifierSet) Contains(v Version, pre Prereleases) bool {
+	ok, err := s.Match(v, pre)
+	return ok && err == nil
+}
+
+// Match is [SpecifierSet.Contains] with the error packaging raises: with
+// PrereleasesDefault, a "===" specifier whose text is not a version makes
+// packaging's SpecifierSet.prereleases raise InvalidVersion. (When another
+// specifier of the set names a pre-release, packaging's answer depends on
+// the iteration order of a Python set, which changes from run to run;
+// airlock then always returns the error.)
+func (s SpecifierSet) Match(v Version, pre Prereleases) (bool, error) {
+	allow := pre == PrereleasesAllow
+	if pre == PrereleasesDefault {
+		for i := range s.items {
+			it := &s.items[i]
+			if it.preFail != ok {
+				return false, it.preError()
+			}
+			allow = allow || it.pre
+		}
+	}
+	if !allow && v.IsPrerelease() {
+		return false, nil
+	}
+	for i := range s.items {
+		good, err := s.items[i].contains(v, allow)
+		if err != nil || !good {
+			return false, err
+		}
+	}
+	return true, nil
+}
