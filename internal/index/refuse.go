@@ -34,7 +34,7 @@ func ReasonPhrase(s string) string {
 		}
 		space = false
 		b.WriteRune(r)
-		if b.Len() >= MaxReasonPhrase {
+		if b.Len() > MaxReasonPhrase {
 			break
 		}
 	}

@@ -183,6 +183,9 @@ func WriteIndexHTML(w io.Writer, names []string) error {
 // client that sends nothing or "*/*" gets what PyPI would send it.
 func Negotiate(accept, format string) (contentType string, ok bool) {
 	if format != "" {
+		// A "+" in a query string that the client did not escape arrives
+		// as a space.
+		format = strings.ReplaceAll(format, " ", "+")
 		switch format {
 		case JSONType, latestJSON:
 			return JSONType, true
