@@ -86,6 +86,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 	// Each subcommand lives in its own file; add it here.
 	root.AddCommand(
 		a.versionCommand(),
+		a.proxyCommand(),
 	)
 	return root
 }

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/airlock-dev/airlock/internal/index"
+	"github.com/airlock-dev/airlock/internal/index/cache"
+	"github.com/airlock-dev/airlock/internal/index/simple"
+)
+
+// proxyFlags are the flags of airlock proxy.
+type proxyFlags struct {
+	listen       string
+	upstream     string
+	internal     []string
+	offline      bool
+	cacheDir     string
+	pageTTL      time.Duration
+	allowSdists  bool
+	allowYanked  bool
+	noPre        bool
+	cooldown     time.Duration
+	maxFileSize  int64
+	maxCacheSize int64
+	addrFile     string
+	unsafeNoAuth bool
+}
+
+// proxyShutdownTimeout bounds the wait for requests in flight when the
+// proxy is stopped.
+const proxyShutdownTimeout = 10 * time.Second
+
+func (a *app) proxyCommand() *cobra.Command {
+	var f proxyFlags
+	cmd := &cobra.Command{
+		Use:   "proxy --listen ADDR [--upstream URL] [--offline]",
+		Short: "Run the filtering package index on its own",
+		Long: `Run airlock's filtering package index: a PEP 503/691 simple index over an
+upstream index, which leaves out of each project page what airlock refuses
+(sdists, yanked files, and optionally pre-releases and files newer than a
+cooldown), serves files only from a cache that verifies every file's sha256,
+and fails closed when the upstream fails. Point pip at it with
+--index-url http://ADDR/simple/.
+
+A denied file's download answers 403 with the reason in the HTTP reason
+phrase, which pip prints. See docs/proxy.md.
+
+The upstream is --upstream, else $AIRLOCK_UPSTREAM, else
+` + index.DefaultUpstream + `. Files and pages are cached in
+--cache-dir (default <data dir>/cache/index). --offline serves only what is
+cached and never contacts the upstream.
+
+Policy files and advisory data (--policy, --advisories) are not wired in
+yet: the built-in filters decide alone.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runProxy(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:3141", "address to listen on (loopback only, unless --unsafe-no-auth)")
+	fl.StringVar(&f.upstream, "upstream", "", "upstream simple index URL (default $AIRLOCK_UPSTREAM or "+index.DefaultUpstream+")")
+	fl.StringArrayVar(&f.internal, "internal", nil, "NAME=URL: serve project NAME from the internal index at URL only (repeatable)")
+	fl.BoolVar(&f.offline, "offline", false, "serve only what is cached; never contact an upstream")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "artifact cache directory (default <data dir>/cache/index)")
+	fl.DurationVar(&f.pageTTL, "page-ttl", index.DefaultPageTTL, "how long a project page is served from the cache")
+	fl.BoolVar(&f.allowSdists, "allow-sdists", false, "serve source distributions (their build runs package code)")
+	fl.BoolVar(&f.allowYanked, "allow-yanked", false, "serve yanked files (flagged as yanked)")
+	fl.BoolVar(&f.noPre, "no-prereleases", false, "hide pre-releases and development releases")
+	fl.DurationVar(&f.cooldown, "cooldown", 0, "hide files uploaded less than this long ago, e.g. 72h (0: off)")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", cache.DefaultMaxFileSize, "largest file served, in bytes")
+	fl.Int64Var(&f.maxCacheSize, "max-cache-size", cache.DefaultMaxTotalSize, "cache size above which the least recently used files are evicted, in bytes")
+	fl.StringVar(&f.addrFile, "addr-file", "", "write the address actually listened on to this file (for --listen with port 0)")
+	fl.BoolVar(&f.unsafeNoAuth, "unsafe-no-auth", false, "allow --listen on a non-loopback address without authentication")
+	return cmd
+}
+
+func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
+	if f.pageTTL <= 0 {
+		return usageErrorf("--page-ttl must be positive")
+	}
+	if f.cooldown < 0 || f.maxFileSize <= 0 || f.maxCacheSize <= 0 {
+		return usageErrorf("--cooldown, --max-file-size and --max-cache-size cannot be negative")
+	}
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return usageErrorf("--listen %q: %v", f.listen, err)
+	}
+	if !isLoopback(host) && !f.unsafeNoAuth {
+		return usageErrorf("--listen %q is not a loopback address: the proxy has no authentication of its own yet; use a loopback address or --unsafe-no-auth", f.listen)
+	}
+	upstream := f.upstream
+	if upstream == "" {
+		upstream = a.getenv("AIRLOCK_UPSTREAM")
+	}
+	if upstream == "" {
+		upstream = index.DefaultUpstream
+	}
+	var ups *index.Upstreams
+	if !f.offline {
+		def, err := index.NewClient(upstream, index.ClientOptions{})
+		if err != nil {
+			return usageErrorf("--upstream: %v", err)
+		}
+		ups = &index.Upstreams{Default: def, Internal: map[string]*index.Client{}}
+		for _, m := range f.internal {
+			name, u, ok := strings.Cut(m, "=")
+			if !ok || !simple.ValidName(name) {
+				return usageErrorf("--internal %q: want NAME=URL", m)
+			}
+			c, err := index.NewClient(u, index.ClientOptions{})
+			if err != nil {
+				return usageErrorf("--internal %q: %v", m, err)
+			}
+			ups.Internal[simple.Normalize(name)] = c
+		}
+	} else if f.upstream != "" || len(f.internal) > 0 {
+		return usageErrorf("--offline contacts no upstream: drop --upstream and --internal")
+	}
+	dir := f.cacheDir
+	if dir == "" {
+		data, err := a.dataDir()
+		if err != nil {
+			return withCode(ExitFailed, err)
+		}
+		dir = filepath.Join(data, "cache", "index")
+	}
+	store, err := cache.Open(dir, cache.Options{MaxFileSize: f.maxFileSize, MaxTotalSize: f.maxCacheSize})
+	if err != nil {
+		return withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
+	}
+	defer store.Close()
+	logger := a.logger.With("component", "proxy")
+	judge := index.Filters{
+		AllowSdists: f.allowSdists, AllowYanked: f.allowYanked, HidePrereleases: f.noPre, Cooldown: f.cooldown,
+	}.Wrap(index.AllowAll)
+	h, err := index.New(index.Options{
+		Upstreams: ups, Judge: judge, Cache: store, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
+	})
+	if err != nil {
+		return withCode(ExitFailed, err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return withCode(ExitFailed, err)
+	}
+	addr := ln.Addr().String()
+	if f.addrFile != "" {
+		if err := writeFileAtomic(f.addrFile, []byte(addr+"\n")); err != nil {
+			ln.Close()
+			return withCode(ExitFailed, err)
+		}
+	}
+	mode := "upstream " + upstream
+	if f.offline {
+		mode = "offline"
+	}
+	fmt.Fprintf(a.stderr, "airlock proxy: serving http://%s/simple/ (%s, cache %s)\n", addr, mode, dir)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return withCode(ExitFailed, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), proxyShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return withCode(ExitFailed, err)
+	}
+	return nil
+}
+
+// isLoopback reports whether host (from --listen) names only loopback
+// addresses: "localhost", 127.0.0.0/8 or ::1. An empty host listens on every
+// address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// writeFileAtomic writes data to name through a temporary file and a
+// rename, so that a reader never sees half of it.
+func writeFileAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
