@@ -57,7 +57,7 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // refresh from a broken source never replaces a good list.
 func Load(r io.Reader) ([]Entry, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLineLength+1)
+	sc.Buffer(make([]byte, 0, maxLineLength+1), maxLineLength+1)
 	var out []Entry
 	seen := make(map[string]int)
 	line := 0
