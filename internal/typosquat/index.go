@@ -133,24 +133,27 @@ func New(entries []Entry, opts Options) *Index {
 	if opts.RankRatio <= 0 {
 		opts.RankRatio = DefaultRankRatio
 	}
-	best := make(map[string]int, len(entries))
+	at := make(map[string]int, len(entries)) // name -> index in list
+	list := make([]Entry, 0, len(entries))
 	for _, e := range entries {
 		name := normalize(e.Name)
 		if name == "" || len(name) > MaxNameLength {
 			continue
 		}
 		rank := max(e.Rank, 1)
-		if r, ok := best[name]; !ok || rank < r {
-			best[name] = rank
+		if i, ok := at[name]; !ok {
+			at[name] = len(list)
+			list = append(list, Entry{name, rank})
+		} else if rank < list[i].Rank {
+			list[i].Rank = rank
 		}
 	}
-	list := make([]Entry, 0, len(best))
-	for name, rank := range best {
-		list = append(list, Entry{name, rank})
-	}
-	slices.SortFunc(list, func(a, b Entry) int {
+	byRank := func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.Rank, b.Rank), strings.Compare(a.Name, b.Name))
-	})
+	}
+	if !slices.IsSortedFunc(list, byRank) { // lists from Load usually are
+		slices.SortFunc(list, byRank)
+	}
 
 	ix := &Index{
 		names: make([]string, len(list)),
