@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,12 @@ const (
 	// MaxCachedPages bounds the project pages kept in memory; the disk copy
 	// remains when one is dropped.
 	MaxCachedPages = 20_000
+	// DefaultRenderTTL is how long a rendered page is reused. Rendering
+	// asks the judge about every file, which costs more than sending the
+	// page; reusing it for a second keeps busy pages cheap, and a verdict
+	// that changes in that second still holds for downloads, which are
+	// always judged afresh.
+	DefaultRenderTTL = time.Second
 )
 
 // Options configure a [Handler].
@@ -47,6 +54,9 @@ type Options struct {
 	// Offline serves only what is cached, whatever its age, and never
 	// contacts an upstream.
 	Offline bool
+	// RenderTTL is how long a rendered page is reused
+	// (DefaultRenderTTL when zero; negative: never).
+	RenderTTL time.Duration
 	// Now is the clock for page freshness; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per refusal and upstream failure; nil
@@ -66,13 +76,24 @@ type Handler struct {
 	judge   Judge
 	cache   *cache.Store
 	ttl     time.Duration
+	rttl    time.Duration
 	offline bool
 	now     func() time.Time
 	log     *slog.Logger
 
-	sf    singleflight.Group
-	mu    sync.RWMutex
-	pages map[string]*pageEntry
+	sf      singleflight.Group
+	mu      sync.RWMutex
+	pages   map[string]*pageEntry
+	renders map[renderKey]*rendered
+}
+
+type renderKey struct{ name, contentType string }
+
+// rendered is a page as sent, for the project page it was made from.
+type rendered struct {
+	from *simple.Project
+	at   time.Time
+	body []byte
 }
 
 // pageEntry is a cached project page; it is also the on-disk record.
@@ -96,6 +117,9 @@ func New(opts Options) (*Handler, error) {
 	if opts.PageTTL <= 0 {
 		opts.PageTTL = DefaultPageTTL
 	}
+	if opts.RenderTTL == 0 {
+		opts.RenderTTL = DefaultRenderTTL
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -106,8 +130,9 @@ func New(opts Options) (*Handler, error) {
 		opts.Upstreams = &Upstreams{}
 	}
 	return &Handler{
-		up: opts.Upstreams, judge: opts.Judge, cache: opts.Cache, ttl: opts.PageTTL,
+		up: opts.Upstreams, judge: opts.Judge, cache: opts.Cache, ttl: opts.PageTTL, rttl: opts.RenderTTL,
 		offline: opts.Offline, now: opts.Now, log: opts.Logger, pages: map[string]*pageEntry{},
+		renders: map[renderKey]*rendered{},
 	}, nil
 }
 
@@ -304,7 +329,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, ct string, body []byte) {
 	h.Set("Vary", "Accept")
 	h.Set("Cache-Control", "max-age=0, must-revalidate")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", fmt.Sprint(len(body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
@@ -342,18 +367,34 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, name string)
 		h.fail(w, r, name, err)
 		return
 	}
-	page := h.render(name, proj)
-	var buf bytes.Buffer
-	if ct == simple.JSONType {
-		err = simple.WriteJSON(&buf, page)
-	} else {
-		err = simple.WriteHTML(&buf, page)
+	key := renderKey{name, ct}
+	now := h.now()
+	h.mu.RLock()
+	rd := h.renders[key]
+	h.mu.RUnlock()
+	if rd == nil || rd.from != proj || now.Sub(rd.at) >= h.rttl || now.Before(rd.at) {
+		page := h.render(name, proj)
+		var buf bytes.Buffer
+		if ct == simple.JSONType {
+			err = simple.WriteJSON(&buf, page)
+		} else {
+			err = simple.WriteHTML(&buf, page)
+		}
+		if err != nil {
+			h.fail(w, r, name, err)
+			return
+		}
+		rd = &rendered{from: proj, at: now, body: buf.Bytes()}
+		if h.rttl > 0 {
+			h.mu.Lock()
+			if len(h.renders) >= 3*MaxCachedPages {
+				clear(h.renders)
+			}
+			h.renders[key] = rd
+			h.mu.Unlock()
+		}
 	}
-	if err != nil {
-		h.fail(w, r, name, err)
-		return
-	}
-	writeBody(w, r, contentType(ct), buf.Bytes())
+	writeBody(w, r, contentType(ct), rd.body)
 }
 
 // render builds the page the proxy serves for proj. Links are relative to

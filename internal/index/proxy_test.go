@@ -265,6 +265,14 @@ func TestFileRequestDecidedAgain(t *testing.T) {
 	if resp.Status != "403 airlock: lib 1.0 is now known to be vulnerable" {
 		t.Errorf("GET after the decision changed: %q", resp.Status)
 	}
+	// The rendered page is reused for DefaultRenderTTL, then judged again.
+	if p := getJSON(t, fx.URL()+"lib/"); len(p.Files) != 1 {
+		t.Errorf("within the render TTL: %s", p.filenames())
+	}
+	fx.clock.Advance(DefaultRenderTTL)
+	if p := getJSON(t, fx.URL()+"lib/"); len(p.Files) != 0 || p.hidden()["lib-1.0-py3-none-any.whl"] != "vulnerable" {
+		t.Errorf("after the render TTL: %s %v", p.filenames(), p.hidden())
+	}
 }
 
 func TestFileServing(t *testing.T) {
