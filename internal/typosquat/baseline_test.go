@@ -167,9 +167,6 @@ func (d indexDetector) flags(name string) bool { _, ok := d.ix.Check(name); retu
 // examples and the held-out non-popular names (all with the top 12,000 names
 // as the protected set, so that the held-out names are outside it).
 func TestBaselines(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compares against slow reference implementations")
-	}
 	const cut = 12000
 	var top []string
 	var topEntries []Entry

@@ -50,7 +50,8 @@ type Match struct {
 	Transform Transform
 	// Distance is the optimal string alignment edit distance between the
 	// checked name (normalised) and Target: 1 for "reqeusts", 7 for
-	// "python-requests". It is informative; the decision does not use it.
+	// "python-requests"; 0 for [Internal] and [Pattern]. It is informative:
+	// the choice of target does not use it.
 	Distance int
 }
 
@@ -106,6 +107,9 @@ const (
 	// maxWords is the most hyphen-separated words compared when looking for
 	// a reordering.
 	maxWords = 8
+	// maxIndexNames is the most names an index holds: ids have 24 bits in
+	// the edit table.
+	maxIndexNames = 1<<24 - 1
 )
 
 // Index answers which protected name a name looks like. It is immutable
@@ -120,15 +124,15 @@ type Index struct {
 	cores      multimap // name without an affix -> ids
 	gluedCores multimap // name without an affix that had no separator -> ids
 	bases      multimap // name without its version suffix -> ids
-	opts       Options
 	// weakRank is the worst rank against which weak evidence counts.
 	weakRank int32
 }
 
 // New builds an index over entries. Names are normalised (PEP 503); an empty
-// name or one longer than [MaxNameLength] is skipped, and a name given more
-// than once keeps its best rank. Ranks below 1 count as 1. Building the
-// default 15,000-name index takes a few milliseconds.
+// name or one longer than [MaxNameLength] is skipped, a name given more than
+// once keeps its best rank, and ranks below 1 count as 1. Of more than
+// 16,777,215 names, only that many of the most popular are kept. Building
+// the default 15,000-name index takes about 10 ms.
 func New(entries []Entry, opts Options) *Index {
 	if opts.RankRatio <= 0 {
 		opts.RankRatio = DefaultRankRatio
@@ -148,6 +152,11 @@ func New(entries []Entry, opts Options) *Index {
 			list[i].Rank = rank
 		}
 	}
+	if len(list) > maxIndexNames {
+		// Keep the most popular; the edit table has 24 bits for an id.
+		slices.SortStableFunc(list, func(a, b Entry) int { return cmp.Compare(a.Rank, b.Rank) })
+		list = list[:maxIndexNames]
+	}
 	byRank := func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.Rank, b.Rank), strings.Compare(a.Name, b.Name))
 	}
@@ -159,7 +168,6 @@ func New(entries []Entry, opts Options) *Index {
 		names: make([]string, len(list)),
 		ranks: make([]int32, len(list)),
 		exact: make(map[string]int32, len(list)),
-		opts:  opts,
 	}
 	ix.skel.init(len(list))
 	ix.words.init(len(list) / 2)
