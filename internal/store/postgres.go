@@ -58,7 +58,9 @@ func OpenPostgres(ctx context.Context, url string, logger *slog.Logger) (*Postgr
 
 // Close implements [Store].
 func (s *Postgres) Close() error {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return nil
+	}
 	s.audit.close()
 	s.pool.Close()
 	return nil

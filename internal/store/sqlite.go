@@ -31,12 +31,18 @@ const (
 	// sqliteWALLimit truncates the WAL file after checkpoints, so a burst
 	// of writes does not leave a large file behind.
 	sqliteWALLimit = 64 << 20
+	// sqliteCheckpointInterval is how often the WAL is copied back into the
+	// database. SQLite would do it inside a commit once the WAL reaches 1000
+	// pages, making that commit's callers wait for the copy and its syncs;
+	// a passive checkpoint on its own connection runs beside the writer
+	// instead. When the last connection closes, SQLite checkpoints anyway.
+	sqliteCheckpointInterval = time.Second
 )
 
-// SQLite is the [Store] kept in one SQLite file. It uses two connection
+// SQLite is the [Store] kept in one SQLite file. It uses three connection
 // pools: one connection for every write (SQLite has one writer at a time;
-// serialising in-process keeps the busy timeout for other processes) and
-// read-only connections for lookups.
+// serialising in-process keeps the busy timeout for other processes),
+// read-only connections for lookups, and one connection for checkpoints.
 type SQLite struct {
 	path   string
 	w      *sql.DB
@@ -45,6 +51,10 @@ type SQLite struct {
 	audit  *batcher
 	touch  touchThrottle
 	closed atomic.Bool
+
+	ckpt     *sql.DB       // one connection for background checkpoints
+	stopCkpt chan struct{} // closed by Close
+	ckptDone chan struct{} // closed when the checkpointer has stopped
 }
 
 var _ Store = (*SQLite)(nil)
@@ -66,7 +76,7 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	f.Close()
 
 	base := "file:" + sqliteURIPath(path) + fmt.Sprintf("?_busy_timeout=%d&_foreign_keys=1", sqliteBusyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_pragma=journal_size_limit(%d)", sqliteWALLimit))
+	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_pragma=journal_size_limit(%d)&_pragma=wal_autocheckpoint(0)", sqliteWALLimit))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -81,14 +91,48 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	s := &SQLite{path: path, w: w, r: r, logger: logger.With("component", "store", "database", "sqlite")}
-	if err := s.migrate(ctx); err != nil {
+	ckpt, err := sql.Open("sqlite", base)
+	if err != nil {
 		w.Close()
 		r.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &SQLite{path: path, w: w, r: r, ckpt: ckpt, logger: logger.With("component", "store", "database", "sqlite"),
+		stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
+	if err := s.migrate(ctx); err != nil {
+		errors.Join(w.Close(), r.Close(), ckpt.Close())
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	s.audit = newBatcher(s.commitEvents)
+	go s.checkpointer()
 	return s, nil
+}
+
+// checkpointer runs passive checkpoints until Close.
+func (s *SQLite) checkpointer() {
+	defer close(s.ckptDone)
+	tick := time.NewTicker(sqliteCheckpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopCkpt:
+			return
+		case <-tick.C:
+			if _, _, err := s.checkpoint(context.Background()); err != nil {
+				s.logger.Warn("checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// checkpoint copies what it can of the WAL into the database without
+// blocking readers or the writer, and returns the WAL's size and how much of
+// it is now in the database, in pages.
+func (s *SQLite) checkpoint(ctx context.Context) (walPages, done int, err error) {
+	var busy int
+	err = s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walPages, &done)
+	return walPages, done, err
 }
 
 // sqliteURIPath escapes the characters that end a path in an SQLite URI.
@@ -101,9 +145,13 @@ func (s *SQLite) Path() string { return s.path }
 
 // Close implements [Store].
 func (s *SQLite) Close() error {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return nil
+	}
 	s.audit.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	close(s.stopCkpt)
+	<-s.ckptDone
+	return errors.Join(s.r.Close(), s.ckpt.Close(), s.w.Close())
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {

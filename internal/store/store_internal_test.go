@@ -180,3 +180,36 @@ func TestAuditAppendOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteCheckpoint: commits leave the WAL alone (no checkpoint on the
+// commit path) and the background checkpoint copies all of it back.
+func TestSQLiteCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "airlock.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var autockpt int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&autockpt); err != nil || autockpt != 0 {
+		t.Errorf("writer's wal_autocheckpoint = %d, %v; want 0", autockpt, err)
+	}
+	for i := range 50 {
+		if _, err := s.Append(ctx, Event{Actor: "a", Action: ActionCheck, Subject: strings.Repeat("x", 1000+i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal, done, err := s.checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal == 0 || done != wal {
+		t.Errorf("checkpoint: WAL %d pages, %d checkpointed; want a non-empty WAL fully checkpointed", wal, done)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
