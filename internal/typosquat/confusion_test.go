@@ -107,6 +107,8 @@ func TestGlobMatch(t *testing.T) {
 		{"a*a*a*a*b", strings.Repeat("a", 60), false},
 		{"", "", true},
 		{"*", "", true},
+		{"*", "*0", true},
+		{"a*", "a*b", true},
 	}
 	for _, tt := range tests {
 		if got := globMatch(tt.pattern, tt.name); got != tt.want {
