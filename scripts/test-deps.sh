@@ -9,7 +9,7 @@ packages=(
 	bubblewrap runc crun                               # sandbox drivers
 	bandit                                             # the optional second scan engine
 	postgresql                                         # the Postgres half of the store conformance suite
-	nginx-light wrk                                    # make bench: reference server and load generator
+	nginx-light wrk curl                               # make bench: reference server, load generator, warm-up requests
 	iproute2 procps                                    # sandbox escape tests look at the host side
 )
 
