@@ -70,9 +70,9 @@
 // itself and of each one-character deletion, so a name of length n needs n+1
 // hash probes, and hits are confirmed by comparing strings. Skeletons, sorted
 // word lists, affix cores and version bases are looked up in hash maps. A
-// check costs well under a microsecond and does not allocate; building the
-// default index takes about 10 ms and 6 MiB (see the README for measured
-// figures).
+// check costs about a microsecond and does not allocate; building the
+// default index takes 10 to 35 ms and holds 6 MiB (see the README for the
+// measured figures).
 //
 // # Dependency confusion
 //
