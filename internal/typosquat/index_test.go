@@ -269,3 +269,25 @@ func TestMatchString(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentUse builds the default index from several goroutines at once
+// and checks names concurrently (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	names := []string{"reqeusts", "requests", "pi11ow", "python-requests", "nothing-like-it"}
+	done := make(chan Match, 8*len(names))
+	for range 8 {
+		go func() {
+			for _, n := range names {
+				m, _ := Default().Check(n)
+				done <- m
+			}
+		}()
+	}
+	got := map[string]int{}
+	for range 8 * len(names) {
+		got[(<-done).Target]++
+	}
+	if got["requests"] != 8*2 || got["pillow"] != 8 || got[""] != 8*2 {
+		t.Errorf("concurrent results = %v", got)
+	}
+}
