@@ -44,8 +44,8 @@ type Judge interface {
 type File struct {
 	// Project is the normalised project name.
 	Project string
-	// Version is the version in the file name, as written there (a valid
-	// PEP 440 version, not necessarily normalised).
+	// Version is the version in the file name, as written there: not
+	// necessarily normalised, but always accepted by pep440.Parse.
 	Version  string
 	Filename string
 	Kind     simple.Kind

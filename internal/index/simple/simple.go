@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/airlock-dev/airlock/internal/pep440"
 )
 
 // Content types of the Simple API (PEP 691).
@@ -138,7 +140,8 @@ var sdistExts = []string{".tar.gz", ".zip", ".tar.bz2", ".tbz", ".tgz", ".tar.xz
 // ErrFilename is returned by [ParseFilename] for names it cannot read.
 var ErrFilename = errors.New("not a wheel or sdist file name of this project")
 
-// ParseFilename returns the version and kind of a wheel or sdist file of
+// ParseFilename returns the version (as written; [pep440.Parse] accepts
+// it) and kind of a wheel or sdist file of
 // project, read the way pip reads them: a wheel name has five or six
 // dash-separated parts, and an sdist's version follows the first dash whose
 // prefix normalises to the project's name. It returns [ErrFilename] (wrapped
@@ -184,23 +187,19 @@ func ParseFilename(project, filename string) (version string, kind Kind, err err
 		}
 		kind = Sdist
 	}
-	if !pep440.MatchString(version) {
+	if strings.TrimSpace(version) != version {
+		return bad("not a PEP 440 version")
+	}
+	if _, err := pep440.Parse(version); err != nil {
 		return bad("not a PEP 440 version")
 	}
 	return version, kind, nil
 }
 
-// pep440 is the version pattern of PEP 440's appendix, anchored, case
-// insensitive. Groups: 1 pre-release, 2 dev release.
-var pep440 = regexp.MustCompile(`(?i)^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*` +
-	`([-_.]?(?:alpha|a|beta|b|preview|pre|c|rc)[-_.]?[0-9]*)?` +
-	`(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?` +
-	`([-_.]?dev[-_.]?[0-9]*)?` +
-	`(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$`)
-
 // IsPrerelease reports whether version is a PEP 440 pre-release or
-// development release (what pip installs only when asked).
+// development release (what pip installs only when asked), as packaging
+// reads it; an invalid version is not one.
 func IsPrerelease(version string) bool {
-	m := pep440.FindStringSubmatch(strings.TrimSpace(version))
-	return m != nil && (m[1] != "" || m[2] != "")
+	v, err := pep440.Parse(version)
+	return err == nil && v.IsPrerelease()
 }
