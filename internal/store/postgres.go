@@ -47,6 +47,10 @@ func OpenPostgres(ctx context.Context, url string, logger *slog.Logger) (*Postgr
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
 	s := &Postgres{pool: pool, logger: logger.With("component", "store", "database", "postgres")}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
