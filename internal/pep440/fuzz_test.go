@@ -104,3 +104,30 @@ func FuzzSpecifierSet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSpecifier checks that a single specifier never panics, that its
+// string parses back to itself, and that ScanSpecifier takes all of it.
+func FuzzParseSpecifier(f *testing.F) {
+	for _, tt := range parseSpecifierTests {
+		f.Add(tt.in)
+	}
+	for _, s := range invalidSpecifiers {
+		f.Add(s)
+	}
+	f.Add("== ")
+	f.Fuzz(func(t *testing.T, s string) {
+		ScanSpecifier(s)
+		sp, err := ParseSpecifier(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseSpecifier(sp.String())
+		if err != nil || again != sp {
+			t.Fatalf("ParseSpecifier(%q) = %q, re-parsed %q, %v", s, sp, again, err)
+		}
+		if n := ScanSpecifier(sp.String()); n != len(sp.String()) {
+			t.Fatalf("ScanSpecifier(%q) = %d, want %d", sp.String(), n, len(sp.String()))
+		}
+		sp.Contains(MustParse("1.0"), PrereleasesDefault)
+	})
+}

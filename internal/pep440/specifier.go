@@ -113,10 +113,11 @@ func parseSpecifier(s string) (Specifier, bool) {
 		}
 		return Specifier{Op: op, Version: s[i:j]}, true
 	}
-	text := s[i:trimSpaceRight(s, len(s))]
-	if i >= len(s) || text == "" {
+	end := trimSpaceRight(s, len(s))
+	if i >= end {
 		return Specifier{}, false
 	}
+	text := s[i:end]
 	var good bool
 	switch op {
 	case "==", "!=":
@@ -137,6 +138,73 @@ func parseSpecifier(s string) (Specifier, bool) {
 		return Specifier{}, false
 	}
 	return Specifier{Op: op, Version: text}, true
+}
+
+// ScanSpecifier returns the length of the version specifier at the start of
+// s as the requirement tokenizer of packaging 23.0 matches it (its
+// SPECIFIER token: the Specifier pattern without anchors), or 0 when there
+// is none. The match is greedy and stops where the specifier can go no
+// further: for "==1.0a1b2" it is 7 ("==1.0a1"). With === it takes all
+// text up to whitespace, ";" or ")", commas included.
+func ScanSpecifier(s string) int {
+	op := ""
+	for _, o := range specOps {
+		if strings.HasPrefix(s, o) {
+			op = o
+			break
+		}
+	}
+	if op == "" {
+		return 0
+	}
+	i := skipSpace(s, len(op))
+	if op == "===" {
+		for i < len(s) {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == ';' || r == ')' || (isSpace(r) && !(r == utf8.RuneError && n == 1)) {
+				break
+			}
+			i += n
+		}
+		return i
+	}
+	local := op == "==" || op == "!="
+	minRelease := 1
+	if op == "~=" {
+		minRelease = 2
+	}
+	if local {
+		// "\.\*" is tried before the suffixes.
+		if end, ok := scanWildcard(s, i); ok {
+			return end
+		}
+	}
+	_, end, f := scanPrefix(s, i, local, minRelease)
+	if f == badSyntax {
+		return 0
+	}
+	return end
+}
+
+// scanWildcard matches v?(digits!)?digits(.digits)*.* at s[i:].
+func scanWildcard(s string, i int) (int, bool) {
+	if i < len(s) && (s[i] == 'v' || s[i] == 'V') {
+		i++
+	}
+	d, j := digitRun(s, i)
+	if d == "" {
+		return 0, false
+	}
+	if j+1 < len(s) && s[j] == '!' && isDigit(s[j+1]) {
+		_, j = digitRun(s, j+1)
+	}
+	for j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+		_, j = digitRun(s, j+1)
+	}
+	if strings.HasPrefix(s[j:], ".*") {
+		return j + 2, true
+	}
+	return 0, false
 }
 
 // isWildcardBase reports whether s is v?(digits!)?digits(.digits)*, the part
@@ -582,10 +650,13 @@ func (s SpecifierSet) Contains(v Version, pre Prereleases) bool {
 
 // Match is [SpecifierSet.Contains] with the error packaging raises: with
 // PrereleasesDefault, a "===" specifier whose text is not a version makes
-// packaging's SpecifierSet.prereleases raise InvalidVersion. (When another
-// specifier of the set names a pre-release, packaging's answer depends on
-// the iteration order of a Python set, which changes from run to run;
-// airlock then always returns the error.)
+// packaging's SpecifierSet.prereleases raise InvalidVersion, and a
+// candidate whose public part does not parse again makes ==, !=, <=, >=
+// and ~= raise. packaging stops at the first specifier that names a
+// pre-release, or that the candidate fails, in the iteration order of a
+// Python frozenset, which changes from run to run, so whether it reaches
+// the raising one is a matter of chance; airlock checks every specifier and
+// returns the error whenever one raises.
 func (s SpecifierSet) Match(v Version, pre Prereleases) (bool, error) {
 	allow := pre == PrereleasesAllow
 	if pre == PrereleasesDefault {
@@ -600,11 +671,13 @@ func (s SpecifierSet) Match(v Version, pre Prereleases) (bool, error) {
 	if !allow && v.IsPrerelease() {
 		return false, nil
 	}
+	result := true
 	for i := range s.items {
 		good, err := s.items[i].contains(v, allow)
-		if err != nil || !good {
+		if err != nil {
 			return false, err
 		}
+		result = result && good
 	}
-	return true, nil
+	return result, nil
 }

@@ -113,6 +113,20 @@ func parse(s string) (Version, failure) {
 // release components (2 for "~="). On badSyntax the Version is meaningless;
 // on tooManyDigits it is syntactically valid.
 func scanVersion(s string, local bool, minRelease int) (Version, failure) {
+	v, end, f := scanPrefix(s, skipSpace(s, 0), local, minRelease)
+	if f == badSyntax || skipSpace(s, end) != len(s) {
+		return v, badSyntax
+	}
+	return v, f
+}
+
+// scanPrefix matches a version at s[i:] the way Python's re.match would
+// match packaging's pattern without its end anchor: every optional part is
+// taken greedily when it can match, and the scan stops at the first
+// character that fits nowhere. It returns the index after the match, which
+// is badSyntax only when no release number is there (or fewer than
+// minRelease). tooManyDigits is reported when the match is otherwise good.
+func scanPrefix(s string, i int, local bool, minRelease int) (Version, int, failure) {
 	var v Version
 	longest := 0 // longest run of digits converted to a number
 	num := func(d string) string {
@@ -121,23 +135,19 @@ func scanVersion(s string, local bool, minRelease int) (Version, failure) {
 		}
 		return trimZeros(d)
 	}
-	i := skipSpace(s, 0)
 	if i < len(s) && (s[i] == 'v' || s[i] == 'V') {
 		i++
 	}
 	d, i := digitRun(s, i)
 	if d == "" {
-		return v, badSyntax
+		return v, i, badSyntax
 	}
 	v.epoch = "0"
 	start := i - len(d)
-	if i < len(s) && s[i] == '!' {
+	if i+1 < len(s) && s[i] == '!' && isDigit(s[i+1]) {
 		v.epoch = num(d)
 		start = i + 1
 		d, i = digitRun(s, i+1)
-		if d == "" {
-			return v, badSyntax
-		}
 	}
 	// The release is kept as its normal text: a slice of s when s already
 	// has no leading zeros, which is the common case.
@@ -149,7 +159,7 @@ func scanVersion(s string, local bool, minRelease int) (Version, failure) {
 		n++
 	}
 	if n < minRelease {
-		return v, badSyntax
+		return v, i, badSyntax
 	}
 	if canonical {
 		v.release = s[start:i]
@@ -185,16 +195,13 @@ func scanVersion(s string, local bool, minRelease int) (Version, failure) {
 	}
 
 	// Local version: + alnum+ ([-_.] alnum+)*
-	if local && i < len(s) && s[i] == '+' {
+	if local && i+1 < len(s) && s[i] == '+' && localRun(s, i+1) > i+1 {
 		i++
 		start := i
 		canonical := true
 		for {
 			p := i
 			i = localRun(s, i)
-			if i == p {
-				return v, badSyntax
-			}
 			part := s[p:i]
 			if allDigits(part) {
 				canonical = num(part) == part && canonical
@@ -215,13 +222,10 @@ func scanVersion(s string, local bool, minRelease int) (Version, failure) {
 		}
 	}
 
-	if skipSpace(s, i) != len(s) {
-		return v, badSyntax
-	}
 	if longest > maxIntDigits {
-		return v, tooManyDigits
+		return v, i, tooManyDigits
 	}
-	return v, ok
+	return v, i, ok
 }
 
 // normalizeNumbers strips the leading zeros of each dot-separated number.
