@@ -87,6 +87,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 	root.AddCommand(
 		a.versionCommand(),
 		a.proxyCommand(),
+		a.specCommand(),
 		a.tokenCommand(),
 	)
 	return root
