@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// bwrapFDs are the file descriptor numbers bwrap is told about: the
-// runner passes its block and info pipes as the first extra files.
-const (
-	bwrapBlockFD = 3
-	bwrapInfoFD  = 4
-)
-
 // launchArgv returns the whole command line that starts a bwrap sandbox
 // for p: prlimit(1) sets the rlimits on itself and executes bwrap, so
 // bwrap and everything it starts inherit them. (Setting them with
@@ -36,9 +29,9 @@ func launchArgv(prlimit, bwrap string, p plan) []string {
 // (no TIOCSTI into the caller's terminal) and dies with airlock. The root is
 // an empty tmpfs, remounted read-only once the mounts are in place: /usr and
 // a few /etc files from the host read-only, fresh /proc and /dev, a
-// size-limited tmpfs /tmp, and the work directory read-write. bwrap waits on
-// the block fd before it starts the command, so the runner can put it into
-// the run's cgroup and set its rlimits first (see run_linux.go).
+// size-limited tmpfs /tmp, and the work directory read-write. The rlimits
+// come from prlimit(1) and the cgroup from the way the runner starts it
+// (see bwrapStart).
 func bwrapArgs(p plan) []string {
 	a := []string{
 		"--unshare-all", "--unshare-user", "--unshare-cgroup", "--disable-userns",
@@ -61,6 +54,8 @@ func bwrapArgs(p plan) []string {
 	a = append(a,
 		"--proc", "/proc",
 		"--dev", "/dev",
+		"--perms", "1777", "--size", strconv.FormatInt(int64(p.Limits.Tmpfs), 10), "--tmpfs", "/dev/shm",
+		"--remount-ro", "/dev",
 		"--perms", "1777", "--size", strconv.FormatInt(int64(p.Limits.Tmpfs), 10), "--tmpfs", "/tmp",
 		"--bind", p.WorkDir, WorkPath,
 	)
@@ -86,10 +81,6 @@ func bwrapArgs(p plan) []string {
 		name, value, _ := strings.Cut(e, "=")
 		a = append(a, "--setenv", name, value)
 	}
-	a = append(a,
-		"--block-fd", strconv.Itoa(bwrapBlockFD),
-		"--info-fd", strconv.Itoa(bwrapInfoFD),
-		"--",
-	)
+	a = append(a, "--")
 	return append(a, p.Argv...)
 }

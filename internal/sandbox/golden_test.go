@@ -107,7 +107,7 @@ func TestBwrapArgsGolden(t *testing.T) {
 func TestOCIConfigGolden(t *testing.T) {
 	for name, p := range goldenPlans() {
 		t.Run(name, func(t *testing.T) {
-			cfg := ociConfig(p, ociParams{CgroupsPath: "airlock-0123456789abcdef", Setpriv: setprivPath})
+			cfg := ociConfig(p, ociParams{CgroupsPath: "airlock-0123456789abcdef", Setpriv: setprivPath, Prlimit: prlimitPath})
 			b, err := json.MarshalIndent(cfg, "", "\t")
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +125,7 @@ func TestBwrapArgsInvariants(t *testing.T) {
 		s := " " + strings.Join(a, " ") + " "
 		for _, must := range []string{
 			" --unshare-all ", " --unshare-user ", " --disable-userns ", " --new-session ", " --die-with-parent ",
-			" --remount-ro / ", " --clearenv ", " --block-fd 3 ", " --info-fd 4 ", " --ro-bind /usr /usr ",
+			" --remount-ro / ", " --clearenv ", " --ro-bind /usr /usr ",
 			" --unshare-cgroup ",
 		} {
 			if !strings.Contains(s, must) {

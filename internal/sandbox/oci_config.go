@@ -25,6 +25,8 @@ type ociParams struct {
 	// which gives the command a parent-death signal: OCI runtimes have no
 	// such option, and without it a container outlives a killed airlock.
 	Setpriv string
+	// Prlimit is the path, inside the container, of util-linux's prlimit.
+	Prlimit string
 }
 
 // ociConfig returns the OCI runtime configuration for p. It is a pure
@@ -45,7 +47,7 @@ func ociConfig(p plan, o ociParams) *specs.Spec {
 		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
 		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=" + strconv.FormatInt(int64(p.Limits.Tmpfs), 10)}},
 		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/usr", Type: "bind", Source: "/usr", Options: ro},
 	}
@@ -79,12 +81,25 @@ func ociConfig(p plan, o ociParams) *specs.Spec {
 	}
 
 	var rlimits []specs.POSIXRlimit
+	var inner []string // rlimits set inside, by prlimit(1)
 	for _, rl := range p.Limits.rlimits() {
+		if rl.Resource == rlimitAS {
+			// The runtime's own init (Go, a large address space) runs
+			// under the config's rlimits and fails to load the seccomp
+			// filter under a small RLIMIT_AS; set it just before the
+			// command instead.
+			v := strconv.FormatUint(rl.Value, 10)
+			inner = append(inner, "--"+rl.Flag+"="+v+":"+v)
+			continue
+		}
 		rlimits = append(rlimits, specs.POSIXRlimit{Type: rl.Name, Hard: rl.Value, Soft: rl.Value})
 	}
 	args := p.Argv
+	if len(inner) > 0 {
+		args = append(append(append([]string{o.Prlimit}, inner...), "--"), args...)
+	}
 	if o.Setpriv != "" {
-		args = append([]string{o.Setpriv, "--pdeathsig", "KILL", "--"}, p.Argv...)
+		args = append([]string{o.Setpriv, "--pdeathsig", "KILL", "--"}, args...)
 	}
 	mem := int64(p.Limits.Memory)
 	pids := int64(p.Limits.Pids)

@@ -27,9 +27,12 @@ type OCI struct {
 
 var _ Runner = (*OCI)(nil)
 
-// setprivPath is util-linux's setpriv, visible inside the container
-// through the /usr mount.
-const setprivPath = "/usr/bin/setpriv"
+// setprivPath and prlimitPath are util-linux's setpriv and prlimit,
+// visible inside the container through the /usr mount.
+const (
+	setprivPath = "/usr/bin/setpriv"
+	prlimitPath = "/usr/bin/prlimit"
+)
 
 // NewOCI returns the OCI driver for opts.Runtime (default runc). It fails
 // with [ErrUnavailable] when the runtime is missing, airlock is not root,
@@ -47,8 +50,10 @@ func NewOCI(ctx context.Context, opts Options) (*OCI, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("%w: the oci driver needs root; use the bwrap driver", ErrUnavailable)
 	}
-	if _, err := os.Stat(setprivPath); err != nil {
-		return nil, fmt.Errorf("%w: %s is missing: install the Debian package \"util-linux\"", ErrUnavailable, setprivPath)
+	for _, p := range []string{setprivPath, prlimitPath} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%w: %s is missing: install the Debian package \"util-linux\"", ErrUnavailable, p)
+		}
 	}
 	b, err := newBase(ctx, opts)
 	if err != nil {
@@ -119,7 +124,7 @@ func (s *ociStart) bundle(r *run) error {
 			return fmt.Errorf("sandbox: %w", err)
 		}
 	}
-	cfg := ociConfig(r.plan, ociParams{CgroupsPath: cgPath, Setpriv: setprivPath})
+	cfg := ociConfig(r.plan, ociParams{CgroupsPath: cgPath, Setpriv: setprivPath, Prlimit: prlimitPath})
 	b, err := json.MarshalIndent(cfg, "", "\t")
 	if err != nil {
 		return err
@@ -139,9 +144,9 @@ func (s *ociStart) command(r *run) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// started returns at once: the runtime applies the cgroup, the rlimits
-// and seccomp before it executes the command.
-func (s *ociStart) started(ctx context.Context, r *run, cmd *exec.Cmd) error { return nil }
+// birthGroup is nil: the runtime makes the container's cgroup and applies
+// it, the rlimits and seccomp before it executes the command.
+func (s *ociStart) birthGroup(r *run) *cgroup.Group { return nil }
 
 func (s *ociStart) groupFor(r *run) (*cgroup.Group, error) { return s.group, nil }
 

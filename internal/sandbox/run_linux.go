@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -353,12 +354,13 @@ func (r *run) cleanup(ctx context.Context) {
 	r.rec.close()
 }
 
-// starter starts a run's sandbox process: it returns the command to
-// start, and a function to call once it has started, which must return
-// only when the command inside runs with the run's limits.
+// starter is a driver's part of a run: the command that starts the
+// sandbox, the cgroup it is born in (nil when the runtime makes its own),
+// the cgroup to measure and kill, and a check of how it ended.
 type starter interface {
 	command(r *run) (*exec.Cmd, error)
-	started(ctx context.Context, r *run, cmd *exec.Cmd) error
+	// birthGroup is the cgroup the command must be born in, or nil.
+	birthGroup(r *run) *cgroup.Group
 	// groupFor returns the run's cgroup once the sandbox exists.
 	groupFor(r *run) (*cgroup.Group, error)
 	// finished is called after the process ended, with the start of its
@@ -367,16 +369,6 @@ type starter interface {
 	// close releases what command opened, after the process was waited for.
 	close()
 }
-
-// killWhy records why airlock ended a run.
-type killWhy int
-
-const (
-	notKilled killWhy = iota
-	killTimeout
-	killOutput
-	killCancel
-)
 
 // execute starts the sandbox with s, feeds and drains its standard
 // streams, enforces the wall-clock and output limits, and returns the
@@ -410,7 +402,8 @@ func (r *run) execute(ctx context.Context, s starter) (Result, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, outW, errW
 
 	start := time.Now()
-	err = cmd.Start()
+	release, err := startContained(cmd, s.birthGroup(r))
+	defer release()
 	stdin.Close()
 	outW.Close()
 	errW.Close()
@@ -421,6 +414,13 @@ func (r *run) execute(ctx context.Context, s starter) (Result, error) {
 			stdinW.Close()
 		}
 		return Result{}, fmt.Errorf("%w: starting %s: %w", ErrUnavailable, cmd.Path, err)
+	}
+	if cmd.Process == nil {
+		// Started, but airlock's thread could not leave the run's cgroup;
+		// startContained killed the command.
+		outR.Close()
+		errR.Close()
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, errNoReturn)
 	}
 	var pumps sync.WaitGroup
 	pumps.Add(2)
@@ -450,20 +450,6 @@ func (r *run) execute(ctx context.Context, s starter) (Result, error) {
 		}
 	}
 
-	if err := s.started(ctx, r, cmd); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if g, gerr := s.groupFor(r); gerr == nil && g != nil {
-			kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			_ = g.Kill(kctx)
-			cancel()
-		}
-		finish()
-		if head := errP.headString(); head != "" {
-			err = fmt.Errorf("%w: %s", err, head)
-		}
-		return Result{}, err
-	}
 	go func() { waitDone <- cmd.Wait() }()
 
 	timer := time.NewTimer(lim.Wall - time.Since(start))
@@ -502,14 +488,16 @@ func (r *run) execute(ctx context.Context, s starter) (Result, error) {
 	if waitErr != nil && !errors.As(waitErr, &ee) {
 		return Result{}, fmt.Errorf("sandbox: waiting for %s: %w", cmd.Path, waitErr)
 	}
-	if err := s.finished(errP.headString()); err != nil {
-		return Result{}, err
+	if why == notKilled {
+		if err := s.finished(errP.headString()); err != nil {
+			return Result{}, err
+		}
 	}
 	var st cgroup.Stats
 	if group != nil {
 		st = group.Stats()
 	}
-	res := classify(cmd.ProcessState, why, st)
+	res := classify(statusOf(cmd.ProcessState), why, st)
 	res.WallMS = wall.Milliseconds()
 	if st.HaveCPU {
 		res.CPUMS = st.CPU.Milliseconds()
@@ -533,6 +521,75 @@ func (r *run) execute(ctx context.Context, s starter) (Result, error) {
 	return res, nil
 }
 
+// errNoReturn means a thread of airlock could not be moved back out of a
+// run's cgroup after starting the sandbox in it.
+var errNoReturn = errors.New("could not leave the run's cgroup")
+
+// startContained starts cmd so that its first instruction already runs in
+// group (when not nil) and so that its parent-death signal stays armed for
+// as long as it runs.
+//
+// The parent-death signal fires when the thread that forked the process
+// exits, not the process, so the fork happens on a thread locked to a
+// goroutine that lives until release is called (after the process has
+// been waited for). On cgroup v2 the process is born in the group with
+// CLONE_INTO_CGROUP; on v1, where that does not exist, the locked thread
+// itself joins the group (v1 moves single threads), forks, and moves back.
+// If it cannot move back, the command is killed at once and cmd.Process is
+// nil; the thread is then destroyed rather than reused.
+func startContained(cmd *exec.Cmd, group *cgroup.Group) (release func(), err error) {
+	var cgfd *os.File
+	if group != nil && group.Version == cgroup.V2 {
+		if cgfd, err = os.Open(group.Dirs[0]); err != nil {
+			return func() {}, err
+		}
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
+	}
+	started := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		clean := true
+		defer func() {
+			<-done
+			if clean {
+				runtime.UnlockOSThread()
+			} // else the goroutine exits locked and the thread is destroyed
+		}()
+		var back func() error
+		if group != nil && group.Version == cgroup.V1 {
+			b, err := group.JoinThread(unix.Gettid())
+			if err != nil {
+				clean = false
+				started <- err
+				return
+			}
+			back = b
+		}
+		err := cmd.Start()
+		if back != nil {
+			if berr := back(); berr != nil {
+				clean = false
+				if err == nil {
+					_ = cmd.Process.Kill()
+					_, _ = cmd.Process.Wait()
+					cmd.Process = nil
+				}
+			}
+		}
+		started <- err
+	}()
+	err = <-started
+	if cgfd != nil {
+		cgfd.Close()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }, err
+}
+
 // stdin returns the file the sandbox reads as standard input and, when
 // Spec.Stdin is set, the pipe end to copy it into. A pipe is used even for
 // an *os.File so the sandbox never holds the caller's terminal.
@@ -544,44 +601,16 @@ func (r *run) stdin() (*os.File, *os.File, error) {
 	return os.Pipe()
 }
 
-// classify turns how the sandbox process ended into a Result. Drivers
-// report a command killed by signal N as exit status 128+N (bwrap, runc),
-// so such a status counts as the signal.
-func classify(ps *os.ProcessState, why killWhy, st cgroup.Stats) Result {
-	var res Result
-	if ps != nil {
-		ws, _ := ps.Sys().(syscall.WaitStatus)
-		switch {
-		case ws.Signaled():
-			res.Signal = int(ws.Signal())
-			res.ExitCode = 128 + res.Signal
-		default:
-			res.ExitCode = ws.ExitStatus()
-			if res.ExitCode > 128 && res.ExitCode <= 128+64 {
-				res.Signal = res.ExitCode - 128
-			}
-		}
+// statusOf returns how a waited-for process ended.
+func statusOf(ps *os.ProcessState) exitStatus {
+	if ps == nil {
+		return exitStatus{}
 	}
-	switch {
-	case why == killTimeout:
-		res.Reason = Timeout
-	case why == killOutput:
-		res.Reason = Output
-	case why == killCancel:
-		res.Reason = Killed
-	case st.OOMKills > 0 && res.ExitCode != 0:
-		res.Reason = Memory
-	case st.PidsLimitHits > 0 && res.ExitCode != 0:
-		res.Reason = Pids
-	case res.Signal != 0:
-		res.Reason = Signaled
-	default:
-		res.Reason = Exited
+	ws, _ := ps.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return exitStatus{signal: int(ws.Signal())}
 	}
-	if why != notKilled && res.Signal == 0 {
-		res.Signal, res.ExitCode = int(syscall.SIGKILL), 128+int(syscall.SIGKILL)
-	}
-	return res
+	return exitStatus{code: ws.ExitStatus()}
 }
 
 // pump copies one output stream of the sandbox: to dst when streaming,

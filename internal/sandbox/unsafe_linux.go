@@ -84,7 +84,9 @@ func (u *Unsafe) Run(ctx context.Context, spec Spec) (Result, error) {
 		return Result{}, err
 	}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	release, err := startContained(cmd, nil)
+	defer release()
+	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrSpec, err)
 	}
 	var wg sync.WaitGroup
@@ -114,7 +116,7 @@ func (u *Unsafe) Run(ctx context.Context, spec Spec) (Result, error) {
 	if waitErr != nil && !errors.As(waitErr, &ee) && !errors.Is(waitErr, io.EOF) {
 		return Result{}, waitErr
 	}
-	res := classify(cmd.ProcessState, why, cgroup.Stats{})
+	res := classify(statusOf(cmd.ProcessState), why, cgroup.Stats{})
 	res.WallMS = time.Since(start).Milliseconds()
 	res.CPUMS = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Milliseconds()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {

@@ -152,7 +152,7 @@ func (m *Manager) Create(name string, lim Limits) (*Group, error) {
 	if !validName(name) {
 		return nil, fmt.Errorf("cgroup: bad group name %q", name)
 	}
-	g := &Group{Version: m.layout.Version, fs: m.fs, byCtrl: map[string]string{}}
+	g := &Group{Version: m.layout.Version, fs: m.fs}
 	switch m.layout.Version {
 	case V1:
 		for _, c := range v1Used {
@@ -166,9 +166,8 @@ func (m *Manager) Create(name string, lim Limits) (*Group, error) {
 					g.Remove()
 					return nil, fmt.Errorf("cgroup: %w", err)
 				}
-				g.Dirs = append(g.Dirs, dir)
 			}
-			g.byCtrl[c] = dir
+			g.add(dir, h)
 		}
 	case V2:
 		parent, err := m.v2RunParent()
@@ -179,7 +178,7 @@ func (m *Manager) Create(name string, lim Limits) (*Group, error) {
 		if err := m.fs.Mkdir(dir); err != nil {
 			return nil, fmt.Errorf("cgroup: %w", err)
 		}
-		g.Dirs = []string{dir}
+		g.add(dir, m.layout.Unified)
 	default:
 		return nil, fmt.Errorf("cgroup: %w", ErrNoCgroups)
 	}
@@ -218,16 +217,13 @@ func (m *Manager) Open(name string) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := &Group{Version: m.layout.Version, fs: m.fs}
 	if m.layout.Version == V2 {
-		return &Group{Version: V2, fs: m.fs, Dirs: []string{path.Join(m.layout.Unified.Mount, p)}, byCtrl: map[string]string{}}, nil
+		g.add(path.Join(m.layout.Unified.Mount, p), m.layout.Unified)
+		return g, nil
 	}
-	g := &Group{Version: V1, fs: m.fs, byCtrl: map[string]string{}}
 	for _, h := range m.layout.hierarchies() {
-		dir := path.Join(h.Dir(), p)
-		g.Dirs = append(g.Dirs, dir)
-		for _, c := range h.Controllers {
-			g.byCtrl[c] = dir
-		}
+		g.add(path.Join(h.Dir(), p), h)
 	}
 	return g, nil
 }
@@ -237,7 +233,7 @@ func (m *Manager) Open(name string) (*Group, error) {
 // directory outside the layout's hierarchies is refused, so a corrupted
 // record cannot make airlock remove arbitrary directories.
 func (m *Manager) FromDirs(dirs []string) (*Group, error) {
-	g := &Group{Version: m.layout.Version, fs: m.fs, byCtrl: map[string]string{}}
+	g := &Group{Version: m.layout.Version, fs: m.fs}
 	for _, d := range dirs {
 		d = path.Clean(d)
 		var h *Hierarchy
@@ -254,10 +250,7 @@ func (m *Manager) FromDirs(dirs []string) (*Group, error) {
 		if h == nil || !strings.HasPrefix(d, h.Mount+"/") || !strings.HasPrefix(path.Base(d), "airlock-") {
 			return nil, fmt.Errorf("cgroup: %q is not a run group in this host's hierarchies", d)
 		}
-		g.Dirs = append(g.Dirs, d)
-		for _, c := range h.Controllers {
-			g.byCtrl[c] = d
-		}
+		g.add(d, *h)
 	}
 	return g, nil
 }
@@ -326,7 +319,23 @@ type Group struct {
 	// Dirs are the group's directories, the ones [Group.Remove] removes.
 	Dirs   []string
 	fs     fileSystem
-	byCtrl map[string]string // v1: controller → directory
+	byCtrl map[string]string    // v1: controller → directory
+	hier   map[string]Hierarchy // directory → its hierarchy
+}
+
+// add records dir as the group's directory in hierarchy h.
+func (g *Group) add(dir string, h Hierarchy) {
+	if g.byCtrl == nil {
+		g.byCtrl = map[string]string{}
+		g.hier = map[string]Hierarchy{}
+	}
+	if !slices.Contains(g.Dirs, dir) {
+		g.Dirs = append(g.Dirs, dir)
+	}
+	g.hier[dir] = h
+	for _, c := range h.Controllers {
+		g.byCtrl[c] = dir
+	}
 }
 
 // dir returns the directory holding controller c's files.
@@ -421,9 +430,76 @@ func (g *Group) Join(pid int) error {
 	return nil
 }
 
+// JoinThread moves one thread (not its whole process) into the group on
+// v1, where each hierarchy's "tasks" file takes thread ids, and returns a
+// function that moves it back where it was. A process the thread forks
+// meanwhile is born in the group, so it never runs a single instruction
+// outside it. On v2 use CLONE_INTO_CGROUP instead; JoinThread refuses.
+func (g *Group) JoinThread(tid int) (restore func() error, err error) {
+	if g.Version != V1 {
+		return nil, fmt.Errorf("cgroup: JoinThread needs cgroup v1")
+	}
+	home, err := g.threadHome(tid)
+	if err != nil {
+		return nil, err
+	}
+	restore = func() error {
+		var errs []error
+		for _, d := range home {
+			if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte(strconv.Itoa(tid))); err != nil {
+				errs = append(errs, fmt.Errorf("cgroup: moving thread %d back to %s: %w", tid, d, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, d := range g.Dirs {
+		if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte(strconv.Itoa(tid))); err != nil {
+			if rerr := restore(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return nil, fmt.Errorf("cgroup: moving thread %d into %s: %w", tid, d, err)
+		}
+	}
+	return restore, nil
+}
+
+// threadHome returns, for each of the group's hierarchies, the directory
+// of the cgroup thread tid of this process is in now.
+func (g *Group) threadHome(tid int) ([]string, error) {
+	b, err := g.fs.ReadFile(fmt.Sprintf("/proc/self/task/%d/cgroup", tid))
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	where := map[string]string{} // controller → path
+	for _, line := range lines(b) {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 {
+			for _, c := range strings.Split(parts[1], ",") {
+				where[c] = parts[2]
+			}
+		}
+	}
+	var home []string
+	for _, d := range g.Dirs {
+		h, ok := g.hier[d]
+		key := ""
+		if len(h.Controllers) > 0 {
+			key = h.Controllers[0]
+		}
+		p, found := where[key]
+		if !ok || !found {
+			return nil, fmt.Errorf("cgroup: cannot tell where thread %d sits for %s", tid, d)
+		}
+		home = append(home, path.Join(h.Mount, p))
+	}
+	return home, nil
+}
+
 // Procs lists the processes in the group, in any of its hierarchies.
+// The calling process itself is never listed (see [Group.JoinThread]).
 func (g *Group) Procs() ([]int, error) {
 	var pids []int
+	self := os.Getpid()
 	for _, d := range g.Dirs {
 		b, err := g.fs.ReadFile(path.Join(d, "cgroup.procs"))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -433,7 +509,7 @@ func (g *Group) Procs() ([]int, error) {
 			return nil, err
 		}
 		for _, f := range strings.Fields(string(b)) {
-			if p, err := strconv.Atoi(f); err == nil && !slices.Contains(pids, p) {
+			if p, err := strconv.Atoi(f); err == nil && p != self && !slices.Contains(pids, p) {
 				pids = append(pids, p)
 			}
 		}
