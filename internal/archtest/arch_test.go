@@ -21,6 +21,7 @@ var layers = map[string][]string{
 	"reqfile":   {"pep440", "pep508"},
 	"advisory":  {"pep440", "pep508"},
 	"typosquat": {"pep508"},
+	"feed":      {"pep440", "pep508", "advisory", "typosquat"},
 	"policy":    {"pep440", "pep508", "reqfile", "advisory", "typosquat"},
 	"inspect":   {"pep440", "pep508"},
 	"testpypi":  {"pep440", "pep508"},
@@ -39,7 +40,7 @@ var stdlibOnly = map[string][]string{
 	"pep508":    nil,
 	"reqfile":   nil,
 	"typosquat": nil,
-	"advisory":  {"github.com/goccy/go-yaml"},
+	"advisory":  {"github.com/goccy/go-yaml", "github.com/goccy/go-yaml/ast", "github.com/goccy/go-yaml/parser"},
 }
 
 type pkg struct {
