@@ -28,7 +28,7 @@ type CELCandidate struct {
 	// exact pin (== or ===) names.
 	Version string `cel:"version"`
 	// Specifier is the requirement's version specifier, e.g. ">=2,<3".
-	Specifier string `cel:"specifier"`
+	Specifier string   `cel:"specifier"`
 	Extras    []string `cel:"extras"`
 	Marker    string   `cel:"marker"`
 	// URL is set for direct references (name @ URL, VCS, paths).

@@ -68,8 +68,8 @@ func TestParseErrors(t *testing.T) {
 func TestCustomRuleErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		"version: 1\ncustom:\n  - {name: typo, expr: 'candidate.nmae == \"x\"', message: m}\n": "policy.yaml:3:5: custom typo:",
-		"version: 1\ncustom:\n  - {name: notbool, expr: 'candidate.name', message: m}\n":     "custom notbool: expr must be a bool",
-		"version: 1\ncustom:\n  - {name: syntax, expr: 'candidate.name ==', message: m}\n":    "custom syntax:",
+		"version: 1\ncustom:\n  - {name: notbool, expr: 'candidate.name', message: m}\n":       "custom notbool: expr must be a bool",
+		"version: 1\ncustom:\n  - {name: syntax, expr: 'candidate.name ==', message: m}\n":     "custom syntax:",
 	} {
 		cfg, err := Parse("policy.yaml", []byte(src))
 		if err != nil {
