@@ -3,14 +3,18 @@ package cgroup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // hybridMountinfo and hybridCgroup are this development VM's: every
@@ -391,5 +395,54 @@ func TestHostGroup(t *testing.T) {
 		if _, err := os.Stat(d); err == nil {
 			t.Errorf("%s survived Remove", d)
 		}
+	}
+}
+
+// TestHostJoinThread checks on the real file system that a process forked
+// by a thread that joined a v1 group is born in it, and that the thread
+// goes back where it was.
+func TestHostJoinThread(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating cgroups needs root (or a delegated v2 cgroup)")
+	}
+	m, err := Host()
+	if err != nil {
+		t.Fatalf("Host: %v", err)
+	}
+	if m.Layout().Version != V1 {
+		t.Skip("JoinThread is for cgroup v1 hosts; v2 uses CLONE_INTO_CGROUP")
+	}
+	name := "airlock-test-" + path.Base(t.TempDir())
+	g, err := m.Create(name, Limits{Pids: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Remove()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := unix.Gettid()
+	before, _ := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/cgroup", tid))
+	back, err := g.JoinThread(tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, cmdErr := exec.Command("/bin/cat", "/proc/self/cgroup").Output()
+	if err := back(); err != nil {
+		t.Fatal(err)
+	}
+	if cmdErr != nil {
+		t.Fatal(cmdErr)
+	}
+	after, _ := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/cgroup", tid))
+	if string(after) != string(before) {
+		t.Errorf("thread did not go back:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	for _, c := range []string{"memory", "pids"} {
+		if !strings.Contains(string(out), ":"+c+":") || !strings.Contains(string(out), "/"+name+"\n") {
+			t.Errorf("child was not born in the group's %s cgroup:\n%s", c, out)
+		}
+	}
+	if pids, _ := g.Procs(); len(pids) != 0 {
+		t.Errorf("group still lists processes %v", pids)
 	}
 }
