@@ -111,6 +111,25 @@ func (a *analyzer) eval(n pysyntax.Node, depth int) value {
 	if !n.Valid() || depth > maxEvalDepth || a.steps > maxEvalSteps {
 		return unknown
 	}
+	// Results do not depend on where evaluation starts, except inside a
+	// comprehension being expanded; memoising keeps nested calls linear.
+	memo := len(a.bound) == 0
+	if memo {
+		if v, ok := a.memo[int32(n.Index())]; ok {
+			return v
+		}
+	}
+	v := a.eval1(n, depth)
+	if memo && a.steps <= maxEvalSteps {
+		if a.memo == nil {
+			a.memo = map[int32]value{}
+		}
+		a.memo[int32(n.Index())] = v
+	}
+	return v
+}
+
+func (a *analyzer) eval1(n pysyntax.Node, depth int) value {
 	a.steps++
 	switch n.Kind() {
 	case pysyntax.KindString:
@@ -434,6 +453,9 @@ func sliceValue(v value, b bounds) value {
 }
 
 func (a *analyzer) evalBinary(n pysyntax.Node, depth int) value {
+	if n.Child(pysyntax.FieldOperator).Is(pysyntax.KindPlus) && isPlus(n.Child(pysyntax.FieldLeft)) {
+		return a.evalPlusChain(n, depth)
+	}
 	l := a.eval(n.Child(pysyntax.FieldLeft), depth+1)
 	r := a.eval(n.Child(pysyntax.FieldRight), depth+1)
 	t := l.taint | r.taint
@@ -485,6 +507,43 @@ func (a *analyzer) evalBinary(n pysyntax.Node, depth int) value {
 		return value{kind: vStr, s: hole, taint: t, folded: true}
 	}
 	return value{taint: t}
+}
+
+func isPlus(n pysyntax.Node) bool {
+	return n.Is(pysyntax.KindBinaryOperator) && n.Child(pysyntax.FieldOperator).Is(pysyntax.KindPlus)
+}
+
+// evalPlusChain folds a + b + c + ... (a left-leaning tree) in a loop, so
+// that long chains neither recurse deeply nor defeat the depth limit.
+func (a *analyzer) evalPlusChain(n pysyntax.Node, depth int) value {
+	var operands []pysyntax.Node
+	for isPlus(n) {
+		operands = append(operands, n.Child(pysyntax.FieldRight))
+		n = n.Child(pysyntax.FieldLeft)
+	}
+	acc := a.eval(n, depth+1)
+	for i := len(operands) - 1; i >= 0; i-- {
+		r := a.eval(operands[i], depth+1)
+		t := acc.taint | r.taint
+		switch {
+		case acc.isStr() && r.isStr():
+			acc = concat(acc, r)
+		case acc.kind == vInt && r.kind == vInt && acc.exact && r.exact:
+			acc = intVal(acc.n + r.n)
+		case acc.isStr() || r.isStr():
+			s := textOrHole(acc) + textOrHole(r)
+			if len(s) > MaxFoldSize {
+				s = hole
+			}
+			acc = value{kind: vStr, s: s, taint: t, folded: true}
+		default:
+			acc = value{taint: t}
+		}
+		if a.steps > maxEvalSteps {
+			return value{taint: t}
+		}
+	}
+	return acc
 }
 
 func textOrHole(v value) string {

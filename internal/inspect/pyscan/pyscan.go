@@ -144,6 +144,7 @@ type analyzer struct {
 	downloads map[string]bool  // paths that received downloaded data
 
 	steps    int
+	memo     map[int32]value
 	nested   *int // bytes of nested code scanned so far, shared with sub-analyzers
 	findings []inspect.Finding
 	seen     map[seenKey]bool
@@ -395,6 +396,7 @@ func (a *analyzer) check() {
 		if a.ctx.Err() != nil {
 			return
 		}
+		a.steps = 0
 		switch n.Kind() {
 		case pysyntax.KindCall:
 			a.checkCall(n)

@@ -26,10 +26,13 @@ const (
 	MaxFoldSize = 1 << 20
 	// MaxSeqLen is the longest list or tuple the evaluator keeps.
 	MaxSeqLen = 1 << 16
-	// maxEvalDepth bounds the recursion of the evaluator.
-	maxEvalDepth = 48
-	// maxEvalSteps bounds the evaluator's work on one file.
-	maxEvalSteps = 2_000_000
+	// maxEvalDepth bounds the recursion of the evaluator. Chains of +
+	// are folded in a loop, so only real nesting counts.
+	maxEvalDepth = 256
+	// maxEvalSteps bounds the evaluator's work for one checked node (the
+	// budget starts afresh at each, so padding early in a file cannot
+	// exhaust it for the code that follows).
+	maxEvalSteps = 1_000_000
 )
 
 // hole stands for an unknown part of a partly known string.
