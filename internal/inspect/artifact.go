@@ -119,12 +119,12 @@ type Report struct {
 	Kind     Kind      `json:"kind"`
 	Project  string    `json:"project,omitempty"` // normalised, from the file name
 	Version  string    `json:"version,omitempty"`
-	Entries  int       `json:"entries"`    // archive members seen
-	Size     int64     `json:"size"`       // uncompressed bytes read
-	Sources  int       `json:"sources"`    // Python sources scanned
-	Findings []Finding `json:"findings"`   // sorted, with the config applied
-	Verdict  Action    `json:"verdict"`    // the strongest action of the findings
-	Complete bool      `json:"complete"`   // false when a limit stopped the reading
+	Entries  int       `json:"entries"`  // archive members seen
+	Size     int64     `json:"size"`     // uncompressed bytes read
+	Sources  int       `json:"sources"`  // Python sources scanned
+	Findings []Finding `json:"findings"` // sorted, with the config applied
+	Verdict  Action    `json:"verdict"`  // the strongest action of the findings
+	Complete bool      `json:"complete"` // false when a limit stopped the reading
 }
 
 // Normalize returns the PEP 503 form of a project name: lower case, runs of

@@ -89,9 +89,9 @@ func parseRecord(data []byte) (map[string]recordEntry, []string) {
 
 // destination is where a wheel member gets installed.
 type destination struct {
-	scheme string // "lib" (site-packages), "scripts", "headers", "data", "meta"
-	path   string // relative to the scheme's directory
-	viaData bool  // a data-scheme member that lands in site-packages
+	scheme  string // "lib" (site-packages), "scripts", "headers", "data", "meta"
+	path    string // relative to the scheme's directory
+	viaData bool   // a data-scheme member that lands in site-packages
 }
 
 var sitePackagesRE = regexp.MustCompile(`^(?:usr/)?(?:local/)?(?:lib|lib64|Lib)/(?:python[0-9.]*/)?(?:site|dist)-packages/(.+)$`)
