@@ -242,7 +242,7 @@ type physLine struct {
 
 // splitLines splits text as Python's str.splitlines does.
 func splitLines(text string) []physLine {
-	var lines []physLine
+	lines := make([]physLine, 0, strings.Count(text, "\n")+1)
 	n := 1
 	start := 0
 	for i := 0; i < len(text); {
@@ -304,7 +304,8 @@ func stripComment(s string) string {
 // then ignore_comments. A line over MaxLineLength, physical or joined, is
 // returned with tooLong set instead of its text.
 func preprocess(text string) []logicalLine {
-	var out []logicalLine
+	phys := splitLines(text)
+	out := make([]logicalLine, 0, len(phys))
 	emit := func(first, last int, s string) {
 		s = pyStrip(stripComment(s))
 		if s != "" {
@@ -314,7 +315,7 @@ func preprocess(text string) []logicalLine {
 	var joined []string
 	inJoin, tooLong := false, false
 	size, primary, last := 0, 0, 0
-	for _, p := range splitLines(text) {
+	for _, p := range phys {
 		last = p.n
 		line := p.text
 		comment := isCommentLine(line)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -43,7 +44,7 @@ type Config struct {
 // Parse reads a requirements file strictly: the first problem, the one
 // that makes pip refuse the file, is returned as an [*Error] (with the
 // entries before it). name is the file's name as pip would be given it;
-// includes are resolved relative to it.
+// includes are resolved relative to it. cfg may be nil.
 func Parse(name string, data []byte, cfg *Config) ([]Entry, error) {
 	p := newParser(cfg, false)
 	p.file(name, data, p.cfg.Constraint, 0)
@@ -163,7 +164,9 @@ func (p *parser) file(name string, data []byte, constraint bool, depth int) {
 	}
 	p.stack = append(p.stack, path.Clean(name))
 	defer func() { p.stack = p.stack[:len(p.stack)-1] }()
-	for _, ll := range preprocess(text) {
+	lines := preprocess(text)
+	p.entries = slices.Grow(p.entries, min(len(lines), MaxEntries-len(p.entries)))
+	for _, ll := range lines {
 		if p.done() {
 			return
 		}

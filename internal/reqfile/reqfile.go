@@ -353,7 +353,8 @@ type Entry struct {
 	// (see the package documentation); IgnoredReason says why.
 	Ignored       bool
 	IgnoredReason string
-	// Requirement is set for KindRequirement and KindEditable.
+	// Requirement is set for KindRequirement, and for KindEditable unless
+	// the entry is ignored (pip does not read an ignored -e).
 	Requirement *Requirement
 	// Option is set for KindOption, KindInclude, KindConstraint,
 	// KindEditable, and for KindUnknownOption (Name is then the option's

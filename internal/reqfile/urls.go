@@ -313,6 +313,9 @@ func looksLikePath(name string) bool {
 // only its last component and suffix matter here, so the working
 // directory is a placeholder.
 func normAbs(name string) string {
+	if !strings.Contains(name, "/") && !strings.HasPrefix(name, ".") {
+		return name // a single component: cleaning changes nothing after it
+	}
 	if path.IsAbs(name) {
 		return path.Clean(name)
 	}
