@@ -237,6 +237,20 @@ func splitDBFile(data []byte) (*AdvisoryStatus, []byte, error) {
 	return &st, rest[k+int(n):], nil
 }
 
+// SourceError is a local source that cannot be read as OSV records: a
+// missing path, a file of another kind, a damaged zip, or a tree without a
+// single record.
+type SourceError struct {
+	Path string
+	Err  error
+}
+
+func (e *SourceError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// ErrNoRecords is a source without a single OSV record.
+var ErrNoRecords = errors.New("holds no OSV records (.json, .yaml or .yml files)")
+
 // OpenPath reads the OSV records at path into an index: a directory tree
 // of OSV JSON or YAML files (the PyPA advisory database's layout), a zip of
 // OSV JSON files (OSV's all.zip exports), or a single OSV file.
@@ -257,53 +271,59 @@ func OpenPaths(paths []string) (*advisory.Index, error) {
 }
 
 // addPath adds the records at path to b and returns the bytes read (the
-// file size for zips and single files, 0 for directories).
+// file size for zips and single files, 0 for directories). Problems with
+// the source itself are [*SourceError]s.
 func addPath(b *advisory.Builder, path string) (int64, error) {
+	fail := func(err error) (int64, error) { return 0, &SourceError{Path: path, Err: err} }
 	info, err := os.Stat(path)
 	if err != nil {
-		return 0, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fail(err)
 	}
 	if info.IsDir() {
 		root, err := os.OpenRoot(path)
 		if err != nil {
-			return 0, err
+			return fail(err)
 		}
 		defer root.Close()
 		if err := b.AddFS(root.FS()); err != nil {
-			return 0, fmt.Errorf("reading %s: %w", path, err)
+			return fail(err)
 		}
 		return 0, nil
 	}
 	if !info.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s: not a directory, zip or OSV file", path)
+		return fail(errors.New("not a directory, zip or OSV file"))
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".zip":
 		f, err := os.Open(path)
 		if err != nil {
-			return 0, err
+			return fail(err)
 		}
 		defer f.Close()
 		if err := addZip(b, f, info.Size()); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+			return fail(err)
 		}
 		return info.Size(), nil
 	case ".json", ".yaml", ".yml":
 		if info.Size() > advisory.MaxRecordSize {
-			return 0, fmt.Errorf("%s: %w", path, advisory.ErrTooLarge)
+			return fail(advisory.ErrTooLarge)
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return 0, err
+			return fail(err)
 		}
 		before := b.Stats()
 		b.AddFile(filepath.Base(path), data)
 		if after := b.Stats(); after.Problems > before.Problems {
-			return 0, fmt.Errorf("%s: %s", path, after.ProblemList[len(after.ProblemList)-1].Message)
+			return fail(errors.New(after.ProblemList[len(after.ProblemList)-1].Message))
 		}
 		return info.Size(), nil
 	}
-	return 0, fmt.Errorf("%s: not a directory, zip or OSV file (.json, .yaml, .yml)", path)
+	return fail(errors.New("not a directory, zip or OSV file (.json, .yaml, .yml)"))
 }
 
 // addZip reads an OSV zip within the zip limits.

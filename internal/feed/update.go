@@ -290,7 +290,7 @@ func Import(ctx context.Context, dataDir string, paths []string, now time.Time) 
 			return nil, err
 		}
 		if b.Stats().Records == before {
-			return nil, fmt.Errorf("%s holds no OSV records (.json, .yaml or .yml files)", p)
+			return nil, &SourceError{Path: p, Err: ErrNoRecords}
 		}
 		sources = append(sources, Source{Kind: "import", Location: abs, Fetched: now, Checked: now, Bytes: n})
 	}
