@@ -89,6 +89,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 		a.proxyCommand(),
 		a.specCommand(),
 		a.tokenCommand(),
+		a.dbCommand(),
 	)
 	return root
 }
