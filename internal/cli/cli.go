@@ -86,9 +86,12 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 	// Each subcommand lives in its own file; add it here.
 	root.AddCommand(
 		a.versionCommand(),
+		a.checkCommand(),
 		a.proxyCommand(),
 		a.specCommand(),
 		a.tokenCommand(),
+		a.runCommand(),
+		a.forwardCommand(),
 		a.dbCommand(),
 	)
 	return root

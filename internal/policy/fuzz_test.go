@@ -34,7 +34,7 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		entries := reqfile.ParseLax("requirements.txt", []byte(text), nil)
-		rep := p.Check(entries, CheckOptions{BaseDir: "."})
+		rep := p.Check(CheckOptions{}, Input{Entries: entries, BaseDir: "."})
 		if len(rep.Results) != len(entries) {
 			t.Fatalf("%d results for %d entries", len(rep.Results), len(entries))
 		}

@@ -49,7 +49,7 @@ func mustPolicy(t testing.TB, yaml string, withData bool) *Policy {
 // in the current directory.
 func checkText(p *Policy, text string) Report {
 	entries := reqfile.ParseLax("requirements.txt", []byte(text), &reqfile.Config{})
-	return p.Check(entries, CheckOptions{BaseDir: "."})
+	return p.Check(CheckOptions{}, Input{Entries: entries, BaseDir: "."})
 }
 
 func rulesOf(r Result) []string {
@@ -333,7 +333,7 @@ func TestDowngradeRequest(t *testing.T) {
 		"requests==2.32.0": Allow,
 	} {
 		entries := reqfile.ParseLax("r.txt", []byte(line), nil)
-		rep := p.Check(entries, CheckOptions{BaseDir: ".", Installed: installed})
+		rep := p.Check(CheckOptions{Installed: installed}, Input{Entries: entries, BaseDir: "."})
 		if got := rep.Results[0].Decision; got != want {
 			t.Errorf("with requests 2.31.0 installed, %s = %v, want %v", line, got, want)
 		}

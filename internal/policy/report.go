@@ -54,39 +54,53 @@ type CheckOptions struct {
 	// Stage is StageCheck unless the check is the first step of an
 	// install.
 	Stage Stage
-	// BaseDir is the directory of the top requirements file; "" when the
-	// entries come from a command line or a request body.
-	BaseDir string
 	// Installed is the target environment's lock, for the downgrade rule.
 	Installed map[string]pep440.Version
 }
 
-// Check decides every entry, in order, and summarises. A --pre option
-// anywhere applies to every requirement, as it does in pip.
-func (p *Policy) Check(entries []reqfile.Entry, opts CheckOptions) Report {
+// Input is one parsed source of a request: a requirements file with its
+// includes, a command line, or a request body.
+type Input struct {
+	Entries []reqfile.Entry
+	// BaseDir is the directory of the top requirements file, which
+	// includes may not leave; "" when the entries come from a command line
+	// or a request body, where every file include is refused.
+	BaseDir string
+}
+
+// Check decides every entry of every input, in order, and summarises. A
+// --pre option anywhere applies to every requirement, as it does in pip
+// (where all the inputs are one install).
+func (p *Policy) Check(opts CheckOptions, inputs ...Input) Report {
 	if opts.Stage == "" {
 		opts.Stage = StageCheck
 	}
 	pre := pep440.PrereleasesDefault
-	for i := range entries {
-		if e := &entries[i]; e.Kind == reqfile.KindOption && e.Option != nil && e.Option.Name == "--pre" && !e.Ignored {
-			pre = pep440.PrereleasesAllow
+	n := 0
+	for _, in := range inputs {
+		n += len(in.Entries)
+		for i := range in.Entries {
+			if e := &in.Entries[i]; e.Kind == reqfile.KindOption && e.Option != nil && e.Option.Name == "--pre" && !e.Ignored {
+				pre = pep440.PrereleasesAllow
+			}
 		}
 	}
-	rep := Report{Results: make([]Result, 0, len(entries)), Notes: p.Notes()}
-	decisions := make([]Decision, 0, len(entries))
-	for i := range entries {
-		e := &entries[i]
-		d := p.Decide(Candidate{Stage: opts.Stage, Entry: e, BaseDir: opts.BaseDir, Installed: opts.Installed, Prereleases: pre})
-		decisions = append(decisions, d)
-		rep.Results = append(rep.Results, resultOf(e, d))
-		switch d.Action {
-		case Allow:
-			rep.Summary.Allow++
-		case Review:
-			rep.Summary.Review++
-		case Deny:
-			rep.Summary.Deny++
+	rep := Report{Results: make([]Result, 0, n), Notes: p.Notes()}
+	decisions := make([]Decision, 0, n)
+	for _, in := range inputs {
+		for i := range in.Entries {
+			e := &in.Entries[i]
+			d := p.Decide(Candidate{Stage: opts.Stage, Entry: e, BaseDir: in.BaseDir, Installed: opts.Installed, Prereleases: pre})
+			decisions = append(decisions, d)
+			rep.Results = append(rep.Results, resultOf(e, d))
+			switch d.Action {
+			case Allow:
+				rep.Summary.Allow++
+			case Review:
+				rep.Summary.Review++
+			case Deny:
+				rep.Summary.Deny++
+			}
 		}
 	}
 	for _, x := range p.UnusedExceptions(decisions) {
