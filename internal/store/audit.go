@@ -458,8 +458,10 @@ func checkDocument(field string, doc json.RawMessage) error {
 	if len(doc) > MaxDocumentSize {
 		return invalid(field, "", fmt.Sprintf("larger than %d bytes", MaxDocumentSize))
 	}
-	if !json.Valid(doc) {
-		return invalid(field, string(doc), "not valid JSON")
+	// Postgres refuses text that is not UTF-8, which json.Valid lets
+	// through inside strings; one such event would fail its whole batch.
+	if !json.Valid(doc) || !utf8.Valid(doc) {
+		return invalid(field, string(doc), "not valid JSON in UTF-8")
 	}
 	return nil
 }

@@ -60,6 +60,14 @@ func OpenPostgres(ctx context.Context, url string, logger *slog.Logger) (*Postgr
 	return s, nil
 }
 
+// Ping implements [Store].
+func (s *Postgres) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return s.pool.Ping(ctx)
+}
+
 // Close implements [Store].
 func (s *Postgres) Close() error {
 	if s.closed.Swap(true) {
@@ -245,6 +253,9 @@ func (s *Postgres) Tokens(ctx context.Context) ([]Token, error) {
 
 // RevokeToken implements [TokenStore].
 func (s *Postgres) RevokeToken(ctx context.Context, name string, at time.Time) error {
+	if CheckTokenName(name) != nil {
+		return fmt.Errorf("token %q: %w", name, ErrNotFound)
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked = coalesce(revoked, $1) WHERE name = $2`, nowOr(at), name)
 	if err != nil {
 		return s.wrap(err)
@@ -258,7 +269,7 @@ func (s *Postgres) RevokeToken(ctx context.Context, name string, at time.Time) e
 // TouchToken implements [TokenStore].
 func (s *Postgres) TouchToken(ctx context.Context, name string, at time.Time) error {
 	at = nowOr(at)
-	if !s.touch.due(name, at) {
+	if CheckTokenName(name) != nil || !s.touch.due(name, at) {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx, `UPDATE tokens SET last_used = $1 WHERE name = $2 AND (last_used IS NULL OR last_used <= $3)`,
@@ -304,6 +315,9 @@ func (s *Postgres) CreateEnvironment(ctx context.Context, e Environment) (Enviro
 
 // Environment implements [EnvironmentStore].
 func (s *Postgres) Environment(ctx context.Context, name string) (Environment, error) {
+	if checkName("environment name", name) != nil {
+		return Environment{}, fmt.Errorf("environment %q: %w", name, ErrNotFound)
+	}
 	e, err := scanPGEnv(s.pool.QueryRow(ctx, `SELECT `+pgEnvColumns+` FROM environments WHERE name = $1`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Environment{}, fmt.Errorf("environment %q: %w", name, ErrNotFound)
@@ -344,6 +358,9 @@ func (s *Postgres) UpdateEnvironment(ctx context.Context, e Environment) (Enviro
 
 // DeleteEnvironment implements [EnvironmentStore].
 func (s *Postgres) DeleteEnvironment(ctx context.Context, name string) error {
+	if checkName("environment name", name) != nil {
+		return fmt.Errorf("environment %q: %w", name, ErrNotFound)
+	}
 	tag, err := s.pool.Exec(ctx, `DELETE FROM environments WHERE name = $1`, name)
 	if err != nil {
 		return s.wrap(err)

@@ -100,7 +100,16 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	ckpt.SetMaxOpenConns(1)
 	s := &SQLite{path: path, w: w, r: r, ckpt: ckpt, logger: logger.With("component", "store", "database", "sqlite"),
 		stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
-	if err := s.migrate(ctx); err != nil {
+	// Switching a new file to WAL needs an exclusive lock, and SQLite
+	// answers SQLITE_BUSY at once, without its busy handler, when several
+	// processes create the database together: retry that start-up.
+	err = retryBusy(ctx, func() error {
+		if err := w.PingContext(ctx); err != nil {
+			return err
+		}
+		return s.migrate(ctx)
+	})
+	if err != nil {
 		errors.Join(w.Close(), r.Close(), ckpt.Close())
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -135,6 +144,24 @@ func (s *SQLite) checkpoint(ctx context.Context) (walPages, done int, err error)
 	return walPages, done, err
 }
 
+// retryBusy runs f until it succeeds, fails with something other than
+// SQLITE_BUSY, or sqliteBusyTimeout has passed.
+func retryBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := f()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // sqliteURIPath escapes the characters that end a path in an SQLite URI.
 func sqliteURIPath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
@@ -142,6 +169,12 @@ func sqliteURIPath(p string) string {
 
 // Path returns the database file's path.
 func (s *SQLite) Path() string { return s.path }
+
+// Ping implements [Store]: it reads from the database file.
+func (s *SQLite) Ping(ctx context.Context) error {
+	var n int
+	return s.wrap(s.r.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n))
+}
 
 // Close implements [Store].
 func (s *SQLite) Close() error {
@@ -364,6 +397,9 @@ func (s *SQLite) Tokens(ctx context.Context) ([]Token, error) {
 
 // RevokeToken implements [TokenStore].
 func (s *SQLite) RevokeToken(ctx context.Context, name string, at time.Time) error {
+	if CheckTokenName(name) != nil {
+		return fmt.Errorf("token %q: %w", name, ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked = coalesce(revoked, ?) WHERE name = ?`, nowOr(at).UnixMicro(), name)
 	if err != nil {
 		return s.wrap(err)
@@ -379,7 +415,7 @@ func (s *SQLite) RevokeToken(ctx context.Context, name string, at time.Time) err
 // TouchToken implements [TokenStore].
 func (s *SQLite) TouchToken(ctx context.Context, name string, at time.Time) error {
 	at = nowOr(at)
-	if !s.touch.due(name, at) {
+	if CheckTokenName(name) != nil || !s.touch.due(name, at) {
 		return nil
 	}
 	_, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE name = ? AND (last_used IS NULL OR last_used <= ?)`,
@@ -426,6 +462,9 @@ func (s *SQLite) CreateEnvironment(ctx context.Context, e Environment) (Environm
 
 // Environment implements [EnvironmentStore].
 func (s *SQLite) Environment(ctx context.Context, name string) (Environment, error) {
+	if checkName("environment name", name) != nil {
+		return Environment{}, fmt.Errorf("environment %q: %w", name, ErrNotFound)
+	}
 	e, err := scanSQLiteEnv(s.r.QueryRowContext(ctx, `SELECT `+sqliteEnvColumns+` FROM environments WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Environment{}, fmt.Errorf("environment %q: %w", name, ErrNotFound)
@@ -488,6 +527,9 @@ func (s *SQLite) UpdateEnvironment(ctx context.Context, e Environment) (Environm
 
 // DeleteEnvironment implements [EnvironmentStore].
 func (s *SQLite) DeleteEnvironment(ctx context.Context, name string) error {
+	if checkName("environment name", name) != nil {
+		return fmt.Errorf("environment %q: %w", name, ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, `DELETE FROM environments WHERE name = ?`, name)
 	if err != nil {
 		return s.wrap(err)

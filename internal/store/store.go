@@ -52,13 +52,17 @@ type Store interface {
 	EnvironmentStore
 	AuditLog
 	ReviewStore
+	// Ping reports whether the database answers (for a readiness check).
+	Ping(ctx context.Context) error
 	// Close waits for pending appends to commit and releases the database.
 	// Methods called after Close return [ErrClosed].
 	Close() error
 }
 
 // TokenStore holds API tokens. Tokens are never deleted, only revoked, so a
-// name is never reused and the audit log's actors stay unambiguous.
+// name is never reused and the audit log's actors stay unambiguous. Methods
+// that look a token up by name treat a name that could not have been stored
+// as not found.
 type TokenStore interface {
 	// CreateToken stores t, whose Name, Scopes and Hash must be set; a zero
 	// Created means now. It returns an error matching [ErrExists] when the
@@ -88,7 +92,9 @@ type TokenStore interface {
 }
 
 // EnvironmentStore holds the records of isolated environments. The lock is
-// the env package's business; the store only versions it.
+// the env package's business; the store only versions it. Environment and
+// DeleteEnvironment treat a name that could not have been stored as not
+// found.
 type EnvironmentStore interface {
 	// CreateEnvironment stores e with version 1 and returns the stored
 	// record. A zero Created means now; Updated is set to Created. It

@@ -17,14 +17,21 @@ import (
 	"github.com/airlock-dev/airlock/internal/store/storetest"
 )
 
-// helperEnv, when set, makes the test binary the child of
-// TestAppendSurvivesKill instead of running tests: it appends forever and
-// prints each ID once Append has returned.
-const helperEnv = "AIRLOCK_STORE_APPENDER_DSN"
+// Child processes. When helperEnv is set, the test binary runs appender
+// (the child of TestAppendSurvivesKill: it appends forever and prints each ID
+// once Append has returned); when openerEnv is set, it runs opener (the
+// child of TestOpenFromProcesses).
+const (
+	helperEnv = "AIRLOCK_STORE_APPENDER_DSN"
+	openerEnv = "AIRLOCK_STORE_OPENER_DSN"
+)
 
 func TestMain(m *testing.M) {
 	if dsn := os.Getenv(helperEnv); dsn != "" {
 		os.Exit(appender(dsn))
+	}
+	if dsn := os.Getenv(openerEnv); dsn != "" {
+		os.Exit(opener(dsn))
 	}
 	os.Exit(m.Run())
 }
@@ -171,5 +178,60 @@ func appender(dsn string) int {
 		})
 	}
 	wg.Wait()
+	return 0
+}
+
+// TestOpenFromProcesses starts several processes on a new database at once,
+// as when a server and CLI commands start together: every one must open it
+// (creating and migrating the schema once) and write to it.
+func TestOpenFromProcesses(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testOpenFromProcesses(t, sqliteDB(t)) })
+	t.Run("Postgres", func(t *testing.T) { testOpenFromProcesses(t, pgtest.Start(t).NewDatabase(t)) })
+}
+
+func testOpenFromProcesses(t *testing.T, dsn string) {
+	const n = 4
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^$")
+		cmds[i].Env = append(os.Environ(), openerEnv+"="+dsn)
+	}
+	outs := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, cmd := range cmds {
+		wg.Go(func() { outs[i], errs[i] = cmd.CombinedOutput() })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("process %d: %v\n%s", i, errs[i], outs[i])
+		}
+	}
+	s, err := store.Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	toks, err := s.Tokens(context.Background())
+	if err != nil || len(toks) != n {
+		t.Errorf("after %d processes, Tokens = %d, %v; want %d", n, len(toks), err, n)
+	}
+}
+
+// opener is the child process of TestOpenFromProcesses.
+func opener(dsn string) int {
+	ctx := context.Background()
+	s, err := store.Open(ctx, dsn, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "opener:", err)
+		return 1
+	}
+	defer s.Close()
+	name := fmt.Sprintf("pid-%d", os.Getpid())
+	if _, _, err := store.IssueToken(ctx, s, store.Token{Name: name, Scopes: store.AllScopes}); err != nil {
+		fmt.Fprintln(os.Stderr, "opener:", err)
+		return 1
+	}
 	return 0
 }

@@ -211,6 +211,7 @@ func testTokenRevoke(t *testing.T, newDB NewDB) {
 		t.Errorf("after revoking twice, Revoked = %v, want the first time %v", got.Revoked, us(base.Add(time.Minute)))
 	}
 	wantErr(t, "RevokeToken(unknown)", s.RevokeToken(ctx, "nobody", base), store.ErrNotFound)
+	wantErr(t, "RevokeToken(impossible name)", s.RevokeToken(ctx, "a\x00\xff", base), store.ErrNotFound)
 	for _, tok := range must[[]store.Token](t, "Tokens")(s.Tokens(ctx)) {
 		if got := tok.IsRevoked(); got != (tok.Name == "agent") {
 			t.Errorf("token %q: IsRevoked = %v", tok.Name, got)
@@ -629,6 +630,9 @@ func testAuditInvalid(t *testing.T, newDB NewDB) {
 		{"bad decision", func(e *store.Event) { e.Decision = "maybe" }},
 		{"findings not JSON", func(e *store.Event) { e.Findings = json.RawMessage(`{"a":`) }},
 		{"extra not JSON", func(e *store.Event) { e.Extra = json.RawMessage(`nope`) }},
+		{"findings not UTF-8", func(e *store.Event) { e.Findings = json.RawMessage("[\"\xff\"]") }},
+		{"subject not UTF-8", func(e *store.Event) { e.Subject = "\xff" }},
+		{"subject with NUL", func(e *store.Event) { e.Subject = "a\x00b" }},
 		{"findings too large", func(e *store.Event) { e.Findings = big }},
 		{"subject too long", func(e *store.Event) { e.Subject = string(make([]byte, store.MaxTextLength+1)) }},
 	} {
@@ -684,6 +688,9 @@ func testEnvironmentLifecycle(t *testing.T, newDB NewDB) {
 	wantErr(t, "CreateEnvironment(duplicate)", err, store.ErrExists)
 	_, err = s.Environment(ctx, "missing")
 	wantErr(t, "Environment(missing)", err, store.ErrNotFound)
+	_, err = s.Environment(ctx, "a\x00\xff")
+	wantErr(t, "Environment(impossible name)", err, store.ErrNotFound)
+	wantErr(t, "DeleteEnvironment(impossible name)", s.DeleteEnvironment(ctx, "\xff"), store.ErrNotFound)
 	_, err = s.CreateEnvironment(ctx, store.Environment{Name: "", Python: "/usr/bin/python3"})
 	wantErr(t, "CreateEnvironment(no name)", err, store.ErrInvalid)
 	_, err = s.CreateEnvironment(ctx, store.Environment{Name: "x", Python: "/usr/bin/python3", Lock: json.RawMessage(`{`)})
@@ -985,7 +992,9 @@ func testClosed(t *testing.T, newDB NewDB) {
 	ctx := context.Background()
 	s, err := store.Open(ctx, newDB(t), nil)
 	noErr(t, "Open", err)
+	noErr(t, "Ping", s.Ping(ctx))
 	noErr(t, "Close", s.Close())
+	wantErr(t, "Ping after Close", s.Ping(ctx), store.ErrClosed)
 	_, err = s.Append(ctx, store.Event{Actor: "a", Action: store.ActionCheck})
 	wantErr(t, "Append after Close", err, store.ErrClosed)
 	_, err = s.TokenByHash(ctx, store.NewSecret().Hash())
