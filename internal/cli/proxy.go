@@ -21,16 +21,14 @@ import (
 
 // proxyFlags are the flags of airlock proxy.
 type proxyFlags struct {
+	policy       policyFlags
 	listen       string
 	upstream     string
 	internal     []string
 	offline      bool
 	cacheDir     string
 	pageTTL      time.Duration
-	allowSdists  bool
-	allowYanked  bool
 	noPre        bool
-	cooldown     time.Duration
 	maxFileSize  int64
 	maxCacheSize int64
 	addrFile     string
@@ -47,10 +45,10 @@ func (a *app) proxyCommand() *cobra.Command {
 		Use:   "proxy --listen ADDR [--upstream URL] [--offline]",
 		Short: "Run the filtering package index on its own",
 		Long: `Run airlock's filtering package index: a PEP 503/691 simple index over an
-upstream index, which leaves out of each project page what airlock refuses
-(sdists, yanked files, and optionally pre-releases and files newer than a
-cooldown), serves files only from a cache that verifies every file's sha256,
-and fails closed when the upstream fails. Point pip at it with
+upstream index, which leaves out of each project page what the policy refuses
+(by default: sdists, yanked files, known-vulnerable and malicious versions;
+see docs/policy.md), serves files only from a cache that verifies every
+file's sha256, and fails closed when the upstream fails. Point pip at it with
 --index-url http://ADDR/simple/.
 
 A denied file's download answers 403 with the reason in the HTTP reason
@@ -61,8 +59,10 @@ The upstream is --upstream, else $AIRLOCK_UPSTREAM, else
 --cache-dir (default <data dir>/cache/index). --offline serves only what is
 cached and never contacts the upstream.
 
-Policy files and advisory data (--policy, --advisories) are not wired in
-yet: the built-in filters decide alone.`,
+The policy is --policy (else $AIRLOCK_POLICY, else the embedded default)
+and the advisory data --advisories (else the local database of
+'airlock db update'). A denied project's files, and every refused file,
+answer 403 with the reason.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runProxy(cmd.Context(), f)
@@ -75,10 +75,8 @@ yet: the built-in filters decide alone.`,
 	fl.BoolVar(&f.offline, "offline", false, "serve only what is cached; never contact an upstream")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "artifact cache directory (default <data dir>/cache/index)")
 	fl.DurationVar(&f.pageTTL, "page-ttl", index.DefaultPageTTL, "how long a project page is served from the cache")
-	fl.BoolVar(&f.allowSdists, "allow-sdists", false, "serve source distributions (their build runs package code)")
-	fl.BoolVar(&f.allowYanked, "allow-yanked", false, "serve yanked files (flagged as yanked)")
 	fl.BoolVar(&f.noPre, "no-prereleases", false, "hide pre-releases and development releases")
-	fl.DurationVar(&f.cooldown, "cooldown", 0, "hide files uploaded less than this long ago, e.g. 72h (0: off)")
+	f.policy.register(fl)
 	fl.Int64Var(&f.maxFileSize, "max-file-size", cache.DefaultMaxFileSize, "largest file served, in bytes")
 	fl.Int64Var(&f.maxCacheSize, "max-cache-size", cache.DefaultMaxTotalSize, "cache size above which the least recently used files are evicted, in bytes")
 	fl.StringVar(&f.addrFile, "addr-file", "", "write the address actually listened on to this file (for --listen with port 0)")
@@ -90,8 +88,18 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	if f.pageTTL <= 0 {
 		return usageErrorf("--page-ttl must be positive")
 	}
-	if f.cooldown < 0 || f.maxFileSize <= 0 || f.maxCacheSize <= 0 {
-		return usageErrorf("--cooldown, --max-file-size and --max-cache-size cannot be negative")
+	if f.maxFileSize <= 0 || f.maxCacheSize <= 0 {
+		return usageErrorf("--max-file-size and --max-cache-size must be positive")
+	}
+	v, err := a.loadPolicy(&f.policy)
+	if err != nil {
+		return err
+	}
+	for _, n := range v.policy.Notes() {
+		fmt.Fprintf(a.stderr, "airlock proxy: warning: %s\n", n)
+	}
+	for _, n := range v.notes {
+		fmt.Fprintf(a.stderr, "airlock proxy: warning: %s\n", n)
 	}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
@@ -142,9 +150,9 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	}
 	defer store.Close()
 	logger := a.logger.With("component", "proxy")
-	judge := index.Filters{
-		AllowSdists: f.allowSdists, AllowYanked: f.allowYanked, HidePrereleases: f.noPre, Cooldown: f.cooldown,
-	}.Wrap(index.AllowAll)
+	// The policy decides sdists, yanked files and the cooldown (its rules
+	// of those names); the filters only hide pre-releases when asked.
+	judge := index.Filters{AllowSdists: true, AllowYanked: true, HidePrereleases: f.noPre}.Wrap(index.PolicyJudge(v.policy))
 	h, err := index.New(index.Options{
 		Upstreams: ups, Judge: judge, Cache: store, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
 	})
