@@ -378,10 +378,85 @@ func (s VersionSet) Example() (v Version, ok bool) {
 }
 
 // SubsetOf reports whether every public version in s is in t.
-func (s VersionSet) SubsetOf(t VersionSet) bool { return s.Minus(t).IsEmpty() }
+func (s VersionSet) SubsetOf(t VersionSet) bool {
+	for c := range s.parts {
+		if differenceHolds(s.parts[c], t.parts[c], versionClass(c)) {
+			return false
+		}
+	}
+	return true
+}
 
 // Overlaps reports whether s and t have a public version in common.
-func (s VersionSet) Overlaps(t VersionSet) bool { return !s.Intersect(t).IsEmpty() }
+func (s VersionSet) Overlaps(t VersionSet) bool {
+	_, ok := s.ExampleIn(t)
+	return ok
+}
+
+// ExampleIn returns a public version in both s and t, as
+// s.Intersect(t).Example() would, without building the intersection.
+func (s VersionSet) ExampleIn(t VersionSet) (Version, bool) {
+	for c := range s.parts {
+		if v, ok := intersectionHolds(s.parts[c], t.parts[c], versionClass(c)); ok {
+			return v, true
+		}
+	}
+	return Version{}, false
+}
+
+// intersectionHolds returns the first public version of class c in a ∩ b,
+// without building the intersection.
+func intersectionHolds(a, b []Interval, c versionClass) (Version, bool) {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		lo, hi := a[i].Lo, a[i].Hi
+		if compareBounds(b[j].Lo, lo) > 0 {
+			lo = b[j].Lo
+		}
+		if compareBounds(b[j].Hi, hi) < 0 {
+			hi = b[j].Hi
+		}
+		if compareBounds(lo, hi) < 0 {
+			if v, ok := witness(Interval{lo, hi}, c); ok {
+				return v, true
+			}
+		}
+		if compareBounds(a[i].Hi, b[j].Hi) < 0 {
+			i++
+		} else {
+			j++
+		}
+	}
+	return Version{}, false
+}
+
+// differenceHolds reports whether a minus b holds a public version of
+// class c, without building the difference.
+func differenceHolds(a, b []Interval, c versionClass) bool {
+	j := 0
+	for _, x := range a {
+		for j < len(b) && compareBounds(b[j].Hi, x.Lo) <= 0 {
+			j++ // b[j] lies wholly below x
+		}
+		cur := x.Lo
+		for k := j; k < len(b) && compareBounds(b[k].Lo, x.Hi) < 0; k++ {
+			if compareBounds(cur, b[k].Lo) < 0 {
+				if _, ok := witness(Interval{cur, b[k].Lo}, c); ok {
+					return true
+				}
+			}
+			if compareBounds(b[k].Hi, cur) > 0 {
+				cur = b[k].Hi
+			}
+		}
+		if compareBounds(cur, x.Hi) < 0 {
+			if _, ok := witness(Interval{cur, x.Hi}, c); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Equal reports whether s and t hold the same public versions.
 func (s VersionSet) Equal(t VersionSet) bool { return s.SubsetOf(t) && t.SubsetOf(s) }

@@ -391,6 +391,40 @@ func TestCompareBoundsOrder(t *testing.T) {
 	}
 }
 
+// TestFastChecksAgree compares SubsetOf and Overlaps, which walk the
+// interval lists without building sets, with Minus and Intersect, on the
+// sets of pairs of specifiers (which differ by class).
+func TestFastChecksAgree(t *testing.T) {
+	var sets []VersionSet
+	for i, spec := range ivSpecs {
+		if i%2 == 0 {
+			continue
+		}
+		for _, pre := range []Prereleases{PrereleasesDefault, PrereleasesAllow} {
+			set, err := SpecifierSetVersions(mustSet(t, spec), pre)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets = append(sets, set)
+		}
+	}
+	for _, x := range sets {
+		for _, y := range sets {
+			if x.SubsetOf(y) != x.Minus(y).IsEmpty() {
+				t.Errorf("%v SubsetOf %v = %v, but the difference is %v", x, y, x.SubsetOf(y), x.Minus(y))
+			}
+			if x.Overlaps(y) != !x.Intersect(y).IsEmpty() {
+				t.Errorf("%v Overlaps %v = %v, but the intersection is %v", x, y, x.Overlaps(y), x.Intersect(y))
+			}
+			e1, ok1 := x.ExampleIn(y)
+			e2, ok2 := x.Intersect(y).Example()
+			if ok1 != ok2 || (ok1 && !e1.Equal(e2)) {
+				t.Errorf("%v ExampleIn %v = %v, %v; the intersection's example is %v, %v", x, y, e1, ok1, e2, ok2)
+			}
+		}
+	}
+}
+
 func TestIntervalsUniform(t *testing.T) {
 	s := Span(Below(MustParse("1")), AboveAll()).Union(Only(MustParse("0.5")))
 	if ivs, ok := s.Intervals(); !ok || len(ivs) != 2 {
@@ -489,6 +523,9 @@ func FuzzSetOps(f *testing.F) {
 		}
 		if !n.SubsetOf(x) || !x.SubsetOf(u) || !x.Minus(y).SubsetOf(x) {
 			t.Fatalf("x=%v y=%v: subset laws fail", x, y)
+		}
+		if x.SubsetOf(y) != x.Minus(y).IsEmpty() || x.Overlaps(y) != !n.IsEmpty() {
+			t.Fatalf("x=%v y=%v: SubsetOf or Overlaps disagrees with Minus or Intersect", x, y)
 		}
 		if ex, ok := u.Example(); ok && !u.Contains(ex) {
 			t.Fatalf("%v.Example() = %s, not in the set", u, ex)
