@@ -85,6 +85,8 @@ type Assessment struct {
 	// Notes say what the verdict assumed (an empty request, the pre-release
 	// fallback, an unparseable specifier).
 	Notes []string
+
+	fixedVersions []pep440.Version
 }
 
 // Assess judges a request for the named package: specifier set spec under
@@ -108,15 +110,13 @@ type Assessment struct {
 // suggestion is checked: it admits some version and no affected one.
 func (ix *Index) Assess(name string, spec pep440.SpecifierSet, pre pep440.Prereleases, opt Options) Assessment {
 	var a Assessment
-	var kept, bad []*Vuln
-	for _, v := range ix.Lookup(name) {
-		if opt.Skip != nil && opt.Skip(v) {
-			continue
-		}
-		bad = append(bad, v)
-		if !v.Malicious && v.Severity.AtLeast(opt.MinSeverity) {
-			kept = append(kept, v)
-		}
+	all := ix.Lookup(name)
+	counts := make([]bool, len(all)) // which entries this assessment considers
+	for i, v := range all {
+		counts[i] = opt.Skip == nil || !opt.Skip(v)
+	}
+	isKept := func(i int) bool {
+		return counts[i] && !all[i].Malicious && all[i].Severity.AtLeast(opt.MinSeverity)
 	}
 
 	admitted, pin, exact := admittedVersions(spec, pre, &a.Notes)
@@ -126,8 +126,12 @@ func (ix *Index) Assess(name string, spec pep440.SpecifierSet, pre pep440.Prerel
 		return a
 	}
 
-	var affected pep440.VersionSet
-	for _, v := range bad {
+	var fixed []string
+	seen := map[string]bool{}
+	for i, v := range all {
+		if !counts[i] || (!v.Malicious && !isKept(i)) {
+			continue
+		}
 		f, ok := finding(v, admitted, pin)
 		if !ok {
 			continue
@@ -136,41 +140,70 @@ func (ix *Index) Assess(name string, spec pep440.SpecifierSet, pre pep440.Prerel
 			a.Malicious = append(a.Malicious, f)
 			continue
 		}
-		if !slices.Contains(kept, v) {
-			continue
-		}
 		a.Vulns = append(a.Vulns, f)
-		affected = affected.Union(v.Affected)
-		for _, fx := range v.Fixed {
-			a.Fixed = append(a.Fixed, fx.String())
+		for j, t := range v.fixedText {
+			if !seen[t] {
+				seen[t] = true
+				fixed = append(fixed, t)
+				a.fixedVersions = append(a.fixedVersions, v.Fixed[j])
+			}
 		}
 	}
-	a.Fixed = sortVersionStrings(a.Fixed)
+	a.Fixed = sortedFixed(fixed, a.fixedVersions)
+	if len(a.Vulns) == 0 && len(a.Malicious) == 0 {
+		return a
+	}
 
+	// Unions of the entries considered: the vulnerabilities kept, and those
+	// plus the malicious reports (what a suggestion must avoid).
+	union := func(malicious bool) pep440.VersionSet {
+		build := func() pep440.VersionSet {
+			var ivs []pep440.Interval
+			for i, v := range all {
+				if isKept(i) || (malicious && counts[i] && v.Malicious) {
+					part, _ := v.Affected.Intervals()
+					ivs = append(ivs, part...)
+				}
+			}
+			return pep440.UnionOf(ivs)
+		}
+		if opt.Skip != nil {
+			return build()
+		}
+		return ix.cachedUnion(unionKey{pep508Name(name), opt.MinSeverity, malicious}, build)
+	}
 	switch {
 	case len(a.Vulns) == 0:
 		a.Kind = KindNone
 	case pin != nil:
 		a.Kind = KindAll
 	default:
-		rest := admitted.Minus(affected)
-		if safe, ok := rest.Example(); ok {
+		if safe, ok := admitted.Minus(union(false)).Example(); ok {
 			a.Kind, a.Safe = KindSome, safe
 		} else {
 			a.Kind = KindAll
 		}
 	}
-	if len(a.Vulns) == 0 && len(a.Malicious) == 0 {
-		return a
-	}
-	var badSet pep440.VersionSet
-	for _, v := range bad {
-		if v.Malicious || slices.Contains(kept, v) {
-			badSet = badSet.Union(v.Affected)
-		}
-	}
-	a.Suggestion = suggest(name, spec, pre, admitted, pin, badSet)
+	a.Suggestion = suggest(name, spec, pre, admitted, pin, union(true))
 	return a
+}
+
+// unionKey names a cached union of a package's affected sets.
+type unionKey struct {
+	pkg       string
+	min       Level
+	malicious bool
+}
+
+// cachedUnion returns the union for key, building it once. Packages with
+// a hundred advisories (django) would otherwise sort a thousand intervals
+// on every request.
+func (ix *Index) cachedUnion(key unionKey, build func() pep440.VersionSet) pep440.VersionSet {
+	if v, ok := ix.unions.Load(key); ok {
+		return v.(pep440.VersionSet)
+	}
+	v, _ := ix.unions.LoadOrStore(key, build())
+	return v.(pep440.VersionSet)
 }
 
 // finding reports whether v affects an admitted version.
@@ -181,8 +214,7 @@ func finding(v *Vuln, admitted pep440.VersionSet, pin *pep440.Version) (Finding,
 		}
 		return Finding{}, false
 	}
-	hit := admitted.Intersect(v.Affected)
-	ex, ok := hit.Example()
+	ex, ok := admitted.ExampleIn(v.Affected)
 	if !ok {
 		return Finding{}, false
 	}
@@ -227,23 +259,20 @@ func admittedVersions(spec pep440.SpecifierSet, pre pep440.Prereleases, notes *[
 	return set, nil, false
 }
 
-func sortVersionStrings(s []string) []string {
-	type pv struct {
-		s string
-		v pep440.Version
+// sortedFixed orders the distinct fixed versions (text[i] is vs[i]'s
+// canonical string) by version.
+func sortedFixed(text []string, vs []pep440.Version) []string {
+	idx := make([]int, len(text))
+	for i := range idx {
+		idx[i] = i
 	}
-	var vs []pv
-	for _, x := range s {
-		v, err := pep440.Parse(x)
-		if err != nil || slices.ContainsFunc(vs, func(p pv) bool { return p.s == x }) {
-			continue
+	slices.SortFunc(idx, func(a, b int) int { return pep440.Compare(vs[a], vs[b]) })
+	var out []string
+	for n, i := range idx {
+		if n > 0 && vs[idx[n-1]].Equal(vs[i]) {
+			continue // 1.0 and 1.0.0
 		}
-		vs = append(vs, pv{x, v})
-	}
-	slices.SortFunc(vs, func(a, b pv) int { return pep440.Compare(a.v, b.v) })
-	out := make([]string, len(vs))
-	for i, p := range vs {
-		out[i] = p.s
+		out = append(out, text[i])
 	}
 	return out
 }

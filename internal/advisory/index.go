@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -56,6 +57,8 @@ type Vuln struct {
 	// written (a bound that is not a PEP 440 version, an event with two
 	// fields, ...).
 	Notes []string
+
+	fixedText []string // Fixed as strings, for Assess
 }
 
 // IDs returns the primary id followed by the aliases.
@@ -85,9 +88,10 @@ func (v *Vuln) FixedStrings() []string {
 // Index is a set of vulnerabilities by package, ready to query. A nil
 // *Index holds no data. An Index is immutable and safe for concurrent use.
 type Index struct {
-	pkgs  map[string][]*Vuln // by PEP 503 name, ordered by ID
-	byID  map[string][]*Vuln // every id and alias
-	stats Stats
+	pkgs   map[string][]*Vuln // by PEP 503 name, ordered by ID
+	byID   map[string][]*Vuln // every id and alias
+	stats  Stats
+	unions sync.Map // unionKey → pep440.VersionSet, filled by Assess
 }
 
 // Stats describes what went into an index.
@@ -133,8 +137,10 @@ func (ix *Index) Lookup(name string) []*Vuln {
 	if ix == nil {
 		return nil
 	}
-	return ix.pkgs[pep508.Normalize(name)]
+	return ix.pkgs[pep508Name(name)]
 }
+
+func pep508Name(name string) string { return pep508.Normalize(name) }
 
 // AffectedBy returns the vulnerabilities and malicious-package reports
 // that affect version v of the named package.
@@ -382,6 +388,11 @@ func (b *Builder) Index() *Index {
 	}
 	for _, vs := range ix.pkgs {
 		slices.SortFunc(vs, func(a, c *Vuln) int { return strings.Compare(a.ID, c.ID) })
+		for _, v := range vs {
+			if len(v.Fixed) > 0 {
+				v.fixedText = v.FixedStrings()
+			}
+		}
 	}
 	stats.Packages = len(ix.pkgs)
 	ix.stats = stats

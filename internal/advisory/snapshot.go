@@ -204,6 +204,7 @@ func UnmarshalIndex(data []byte) (*Index, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	d.verText = verText
 	d.verList = make([]pep440.Version, len(verText))
 	for i, s := range verText {
 		v, err := pep440.Parse(s)
@@ -261,8 +262,9 @@ func UnmarshalIndex(data []byte) (*Index, error) {
 		v.Affected = pep440.UnionOf(ivs)
 		if nf := d.count(1); nf > 0 {
 			v.Fixed = make([]pep440.Version, nf)
+			v.fixedText = make([]string, nf)
 			for j := range v.Fixed {
-				v.Fixed[j] = d.ver()
+				v.Fixed[j], v.fixedText[j] = d.verAndText()
 			}
 		}
 		if nn := d.count(1); nn > 0 {
@@ -298,6 +300,7 @@ type snapDecoder struct {
 	err     error
 	strList []string
 	verList []pep440.Version
+	verText []string
 }
 
 func (d *snapDecoder) fail(reason string) {
@@ -395,6 +398,17 @@ func (d *snapDecoder) str() string {
 		return ""
 	}
 	return d.strList[i]
+}
+
+func (d *snapDecoder) verAndText() (pep440.Version, string) {
+	i := d.uvarint()
+	if d.err == nil && i >= uint64(len(d.verList)) {
+		d.fail("version index out of range")
+	}
+	if d.err != nil {
+		return pep440.Version{}, ""
+	}
+	return d.verList[i], d.verText[i]
 }
 
 func (d *snapDecoder) ver() pep440.Version {

@@ -32,7 +32,10 @@ func sameIndex(a, b *Index) error {
 			if fmt.Sprint(x.FixedStrings()) != fmt.Sprint(y.FixedStrings()) {
 				return fmt.Errorf("%s %s: fixed %v != %v", p, x.ID, x.Fixed, y.Fixed)
 			}
-			x.Affected, y.Affected, x.Fixed, y.Fixed = pep440.VersionSet{}, pep440.VersionSet{}, nil, nil
+			if !reflect.DeepEqual(x.fixedText, x.FixedStrings()) && len(x.Fixed) > 0 || !reflect.DeepEqual(y.fixedText, y.FixedStrings()) && len(y.Fixed) > 0 {
+				return fmt.Errorf("%s %s: cached fixed strings %v, %v", p, x.ID, x.fixedText, y.fixedText)
+			}
+			x.Affected, y.Affected, x.Fixed, y.Fixed, x.fixedText, y.fixedText = pep440.VersionSet{}, pep440.VersionSet{}, nil, nil, nil, nil
 			if !reflect.DeepEqual(x, y) {
 				return fmt.Errorf("%s: %+v != %+v", p, x, y)
 			}
