@@ -1,0 +1,63 @@
+package env
+
+import (
+	"context"
+	"net"
+	"sync"
+)
+
+// memListener is a net.Listener whose connections are made in memory by
+// dial: the sandbox's proxy listener dials it for each connection the
+// sandbox opens, so the proxy an install uses has no port on the host
+// that other local processes could reach.
+type memListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newMemListener() *memListener {
+	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// dial returns the client end of a new in-memory connection, whose server
+// end Accept returns.
+func (l *memListener) dial(ctx context.Context) (net.Conn, error) {
+	c, s := net.Pipe()
+	select {
+	case l.conns <- s:
+		return c, nil
+	case <-l.done:
+		c.Close()
+		s.Close()
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		c.Close()
+		s.Close()
+		return nil, ctx.Err()
+	}
+}
+
+// Accept implements net.Listener.
+func (l *memListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener.
+func (l *memListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+// Addr implements net.Listener.
+func (l *memListener) Addr() net.Addr { return memAddr{} }
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "memory" }
+func (memAddr) String() string  { return "airlock-proxy" }
