@@ -71,8 +71,8 @@ func (a *app) tokenCommand() *cobra.Command {
 starting with "alk_"; only its SHA-256 is stored. Each carries scopes:
 check, install, run, proxy and admin (admin does not imply the others).
 
-These commands work on the same store as the server, also while it runs: a
-revoked token is refused by the server's next request. The store is
+These commands work on the same store as the server, also while it runs: the
+server refuses a revoked token within a second. The store is
 --database, else $` + databaseEnv + `, else ` + databaseFile + ` in the data
 directory. Each change is recorded in the audit log.`,
 		Args: cobra.NoArgs,
@@ -263,9 +263,8 @@ func (a *app) tokenRevokeCommand(database *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke NAME",
 		Short: "Revoke a token",
-		Long: `Revoke the named token. The server refuses it from its next request on,
-also while it runs. Revoking a revoked token changes nothing. The name stays
-taken.`,
+		Long: `Revoke the named token. The server refuses it within a second, also while
+it runs. Revoking a revoked token changes nothing. The name stays taken.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.tokenRevoke(cmd.Context(), *database, args[0])
