@@ -336,8 +336,10 @@ var (
 // now. The lookup is by the secret's SHA-256 through an index; the database's
 // comparison is not constant-time, but it compares hashes of 256-bit random
 // secrets, which tells an attacker nothing they could use, and the hash found
-// is compared again in constant time. It does not record the use: call
-// [TokenStore.TouchToken] for that (off the request path).
+// is compared again in constant time. With [ErrTokenRevoked] and
+// [ErrTokenExpired] it also returns the token, so that the caller can log
+// whose it was. It does not record the use: call [TokenStore.TouchToken] for
+// that (off the request path).
 func Authenticate(ctx context.Context, s TokenStore, text string, now time.Time) (Token, error) {
 	secret, err := ParseSecret(text)
 	if err != nil {
