@@ -93,6 +93,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 		a.runCommand(),
 		a.forwardCommand(),
 		a.dbCommand(),
+		a.scanCommand(),
 	)
 	return root
 }
