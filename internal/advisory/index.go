@@ -720,18 +720,6 @@ type event struct {
 // evalAffected returns the intervals of versions an affected entry covers,
 // its fixed versions, and notes on data it could not use as written.
 func evalAffected(a *Affected) (ivs []pep440.Interval, fixed []pep440.Version, notes []string) {
-	var bad []string
-	for _, s := range a.Versions {
-		v, err := pep440.Parse(strings.TrimSpace(s))
-		if err != nil {
-			bad = append(bad, s)
-			continue
-		}
-		ivs = append(ivs, pep440.Interval{Lo: pep440.Below(v), Hi: pep440.Above(v)})
-	}
-	if len(bad) > 0 {
-		notes = append(notes, fmt.Sprintf("%d listed versions are not PEP 440 versions and were ignored (%s)", len(bad), quoteList(bad, 3)))
-	}
 	for _, r := range a.Ranges {
 		switch strings.ToUpper(strings.TrimSpace(r.Type)) {
 		case "ECOSYSTEM", "SEMVER":
@@ -743,6 +731,23 @@ func evalAffected(a *Affected) (ivs []pep440.Interval, fixed []pep440.Version, n
 		default:
 			notes = append(notes, fmt.Sprintf("range of unknown type %q ignored", sanitizeLine(r.Type, 40)))
 		}
+	}
+	// Listed versions usually lie inside the ranges (OSV fills the list
+	// from them); only the others need intervals of their own.
+	ranges := pep440.UnionOf(ivs)
+	var bad []string
+	for _, s := range a.Versions {
+		v, err := pep440.Parse(strings.TrimSpace(s))
+		if err != nil {
+			bad = append(bad, s)
+			continue
+		}
+		if !ranges.Contains(v) {
+			ivs = append(ivs, pep440.Interval{Lo: pep440.Below(v), Hi: pep440.Above(v)})
+		}
+	}
+	if len(bad) > 0 {
+		notes = append(notes, fmt.Sprintf("%d listed versions are not PEP 440 versions and were ignored (%s)", len(bad), quoteList(bad, 3)))
 	}
 	return ivs, fixed, notes
 }
