@@ -94,6 +94,8 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 		a.forwardCommand(),
 		a.dbCommand(),
 		a.scanCommand(),
+		a.envCommand(),
+		a.installCommand(),
 	)
 	return root
 }

@@ -33,6 +33,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exit": cmdExit,
+			"pypi": cmdPypi,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
