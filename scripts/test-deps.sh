@@ -11,6 +11,7 @@ packages=(
 	postgresql                                         # the Postgres half of the store conformance suite
 	nginx-light wrk curl                               # make bench: reference server, load generator, warm-up requests
 	iproute2 procps                                    # sandbox escape tests look at the host side
+	python3-yaml                                       # advisory's independent OSV evaluator reads the PyPA YAML
 )
 
 missing=()
