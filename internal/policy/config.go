@@ -50,6 +50,27 @@ type Config struct {
 	Rules      map[Rule]RuleConfig
 	Exceptions []Exception
 	Custom     []CustomRule
+	Scan       ScanConfig
+}
+
+// ScanConfig is the policy's scan section: what airlock scan, the install
+// pipeline's source scan and the scan before airlock run do with each rule
+// family or rule id of the code scanner (package inspect, docs/scan.md).
+type ScanConfig struct {
+	// BeforeRun scans code before airlock run and the server's run
+	// endpoint run it; a deny finding refuses the run.
+	BeforeRun bool
+	// Settings map family names ("exec") and rule ids ("AL203", "B602")
+	// to actions, in file order. The names are checked by the scanner's
+	// configuration, which knows them (policy does not import it).
+	Settings []ScanSetting
+}
+
+// ScanSetting is one entry of the scan section's families or rules.
+type ScanSetting struct {
+	Name   string
+	Action RuleAction
+	Pos    Pos
 }
 
 // NameRule is an allow or deny list entry.
@@ -194,6 +215,13 @@ type rawConfig struct {
 	Rules      rawRules        `yaml:"rules"`
 	Exceptions []rawException  `yaml:"exceptions"`
 	Custom     []rawCustomRule `yaml:"custom"`
+	Scan       *rawScan        `yaml:"scan"`
+}
+
+type rawScan struct {
+	BeforeRun scalar   `yaml:"before_run"`
+	Families  rawRules `yaml:"families"`
+	Rules     rawRules `yaml:"rules"`
 }
 
 // scalar is a YAML scalar with its position.
@@ -451,10 +479,50 @@ func (raw *rawConfig) validate(source string) (*Config, error) {
 		}
 		c.Custom = append(c.Custom, cr)
 	}
+	if raw.Scan != nil {
+		c.Scan = v.scan(raw.Scan)
+	}
 	if v.err != nil {
 		return nil, v.err
 	}
 	return c, nil
+}
+
+func (v *validator) scan(r *rawScan) ScanConfig {
+	var sc ScanConfig
+	if r.BeforeRun.Set {
+		switch r.BeforeRun.Value {
+		case "true":
+			sc.BeforeRun = true
+		case "false":
+		default:
+			v.fail(r.BeforeRun.Pos, "scan: before_run must be true or false")
+		}
+	}
+	seen := map[string]bool{}
+	for _, section := range []struct {
+		name    string
+		entries []rawRuleEntry
+	}{{"families", r.Families.entries}, {"rules", r.Rules.entries}} {
+		for _, e := range section.entries {
+			if e.rule.mapping {
+				v.fail(e.rule.pos, "scan %s %s: want deny, review or off", section.name, e.id.Value)
+				continue
+			}
+			if seen[e.id.Value] {
+				v.fail(e.id.Pos, "scan: %s is set twice", e.id.Value)
+				continue
+			}
+			seen[e.id.Value] = true
+			var a RuleAction
+			if err := a.UnmarshalText([]byte(e.rule.Action.Value)); err != nil {
+				v.fail(e.rule.Action.Pos, "scan %s %s: %v", section.name, e.id.Value, err)
+				continue
+			}
+			sc.Settings = append(sc.Settings, ScanSetting{Name: e.id.Value, Action: a, Pos: e.id.Pos})
+		}
+	}
+	return sc
 }
 
 func (v *validator) nameRules(section string, raw []rawNameRule) []NameRule {

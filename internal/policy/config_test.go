@@ -140,3 +140,24 @@ custom:
 		t.Errorf("New: %v", err)
 	}
 }
+
+func TestParseScan(t *testing.T) {
+	c, err := Parse("policy.yaml", []byte("version: 1\nscan:\n  before_run: true\n  families: {exec: review, obfuscation: deny}\n  rules: {AL203: off}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ScanSetting{{"exec", RuleReview, Pos{4, 14}}, {"obfuscation", RuleDeny, Pos{4, 28}}, {"AL203", RuleOff, Pos{5, 11}}}
+	if !c.Scan.BeforeRun || !reflect.DeepEqual(c.Scan.Settings, want) {
+		t.Errorf("scan = %+v, want before_run and %+v", c.Scan, want)
+	}
+	for src, msg := range map[string]string{
+		"version: 1\nscan: {before_run: maybe}\n":                          "scan: before_run must be true or false",
+		"version: 1\nscan: {families: {exec: block}}\n":                    "scan families exec: unknown rule action \"block\"",
+		"version: 1\nscan: {families: {exec: deny}, rules: {exec: off}}\n": "scan: exec is set twice",
+		"version: 1\nscan: {colour: red}\n":                                "unknown field \"colour\"",
+	} {
+		if _, err := Parse("policy.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Parse(%q) = %v, want %q", src, err, msg)
+		}
+	}
+}
