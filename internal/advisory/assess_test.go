@@ -157,3 +157,25 @@ func TestNilIndex(t *testing.T) {
 		t.Errorf("Assess on a nil index = %+v", a)
 	}
 }
+
+// TestAssessConcurrent runs assessments from several goroutines at once
+// (the cached unions are shared); run with -race.
+func TestAssessConcurrent(t *testing.T) {
+	ix := loadFixtures(t)
+	specs := []string{"", ">=2.0,<3", "==2.25.0", "~=1.1"}
+	done := make(chan Kind, 8*len(specs))
+	for g := range 8 {
+		go func() {
+			for _, s := range specs {
+				a := ix.Assess([]string{"requests", "multi-range"}[g%2], pep440.MustParseSpecifierSet(s), pep440.PrereleasesDefault, Options{MinSeverity: levelFor(g % 3)})
+				done <- a.Kind
+			}
+		}()
+	}
+	for range 8 * len(specs) {
+		<-done
+	}
+}
+
+// levelFor maps 0, 1, 2 to unknown, low, high.
+func levelFor(i int) Level { return []Level{LevelUnknown, LevelLow, LevelHigh}[i] }

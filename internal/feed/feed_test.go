@@ -427,3 +427,17 @@ func TestReadStatus(t *testing.T) {
 		t.Error("ReadStatus accepted a damaged database")
 	}
 }
+
+func TestDataDirCreatedPrivate(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "new", "airlock")
+	if _, err := Import(context.Background(), dataDir, []string{fixtureDir}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("a new data directory has mode %v, want 0700 (it also holds the token store)", perm)
+	}
+}

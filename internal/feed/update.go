@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -72,8 +73,8 @@ func (u *Updater) logger() *slog.Logger {
 // replaced unless every download and check succeeds: on any error the old
 // files stay as they were.
 func (u *Updater) Update(ctx context.Context, dataDir string) (*Result, error) {
-	dir := Dir(dataDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := makeDir(dataDir)
+	if err != nil {
 		return nil, err
 	}
 	advURL := u.AdvisoryURL
@@ -304,14 +305,28 @@ func Import(ctx context.Context, dataDir string, paths []string, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	dir := Dir(dataDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := makeDir(dataDir)
+	if err != nil {
 		return nil, err
 	}
 	if err := writeAtomically(dir, []pendingFile{{advisoryFile, file}}); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// makeDir creates the database directory. A data directory that does not
+// exist yet is created private (0700), as the store creates it: it also
+// holds the token database.
+func makeDir(dataDir string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	dir := Dir(dataDir)
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	return dir, nil
 }
 
 // pendingFile is a file to write into the database directory.
