@@ -393,7 +393,7 @@ func dotted(n pysyntax.Node) string {
 // check runs the rules over every node.
 func (a *analyzer) check() {
 	for n := range a.t.Nodes() {
-		if a.ctx.Err() != nil {
+		if n.Index()&1023 == 0 && a.ctx.Err() != nil {
 			return
 		}
 		a.steps = 0

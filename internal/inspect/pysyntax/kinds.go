@@ -191,12 +191,16 @@ var fieldNames = map[string]Field{
 const errorSymbol = 0xFFFF
 
 var (
-	kindOf        [1 << 16]Kind
-	fieldTable    []Field
-	symbolNames   []string
-	commentSymbol uint16
-	langOnce      sync.Once
-	langPtr       unsafe.Pointer
+	// operatorParents marks the symbols whose anonymous children may carry
+	// a field (the operator of an operation); C memory reads it, so it
+	// holds no pointers.
+	operatorParents [1 << 16]uint8
+	kindOf          [1 << 16]Kind
+	fieldTable      []Field
+	symbolNames     []string
+	commentSymbol   uint16
+	langOnce        sync.Once
+	langPtr         unsafe.Pointer
 )
 
 func language() unsafe.Pointer {
@@ -222,6 +226,13 @@ func init() {
 			k = KindOtherOperator
 		}
 		kindOf[id] = k
+		switch name {
+		case "binary_operator", "augmented_assignment", "unary_operator", "boolean_operator",
+			"comparison_operator", "not_operator":
+			if lang.NodeKindIsNamed(id) {
+				operatorParents[id] = 1
+			}
+		}
 	}
 	kindOf[errorSymbol] = KindError
 	if id := lang.IdForNodeKind("ERROR", true); id != 0 {

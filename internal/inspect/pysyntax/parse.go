@@ -91,7 +91,7 @@ enum { FLAT_OK = 0, FLAT_STOPPED = 1, FLAT_NOMEM = 2 };
 // not a comment, or when it has a field name (operators). Children of a
 // dropped node hang from its nearest kept ancestor.
 static int flat_parse(TSParser *parser, const char *src, uint32_t len, int64_t timeout_ns,
-		volatile int32_t *cancel, uint16_t comment_sym, flat_node **out, uint32_t *count) {
+		volatile int32_t *cancel, uint16_t comment_sym, const uint8_t *op_parent, flat_node **out, uint32_t *count) {
 	*out = NULL;
 	*count = 0;
 	input_payload in = { src, len };
@@ -113,19 +113,26 @@ static int flat_parse(TSParser *parser, const char *src, uint32_t len, int64_t t
 	for (;;) {
 		TSNode nd = ts_tree_cursor_current_node(&c);
 		uint16_t sym = ts_node_symbol(nd);
-		uint16_t field = ts_tree_cursor_current_field_id(&c);
+		bool named = ts_node_is_named(nd);
+		// Anonymous tokens are kept only as the operator of an operation;
+		// looking up their field anywhere else is wasted work.
+		int32_t kp = -1;
+		for (int64_t d = (int64_t)depth - 1; d >= 0; d--) {
+			if (kept[d] >= 0) { kp = kept[d]; break; }
+		}
+		uint16_t field = 0;
+		if (named || (kp >= 0 && op_parent[nodes[kp].sym])) {
+			field = ts_tree_cursor_current_field_id(&c);
+		}
 		int32_t idx = -1;
-		if ((ts_node_is_named(nd) && sym != comment_sym) || field != 0) {
+		if ((named && sym != comment_sym) || field != 0) {
 			if (n == cap) {
 				cap *= 2;
 				flat_node *g = realloc(nodes, cap * sizeof(flat_node));
 				if (!g) { ts_tree_cursor_delete(&c); goto nomem; }
 				nodes = g;
 			}
-			int32_t parent = -1;
-			for (int64_t d = (int64_t)depth - 1; d >= 0; d--) {
-				if (kept[d] >= 0) { parent = kept[d]; break; }
-			}
+			int32_t parent = kp;
 			idx = (int32_t)n++;
 			flat_node *r = &nodes[idx];
 			TSPoint p = ts_node_start_point(nd);
@@ -290,7 +297,7 @@ func (p *Parser) Parse(ctx context.Context, src []byte) (*Tree, error) {
 	var out *C.flat_node
 	var count C.uint32_t
 	rc := C.flat_parse(p.c.p, srcPtr, C.uint32_t(len(src)), C.int64_t(MaxParseTime), p.c.cancel,
-		C.uint16_t(commentSymbol), &out, &count)
+		C.uint16_t(commentSymbol), (*C.uint8_t)(unsafe.Pointer(&operatorParents[0])), &out, &count)
 	switch rc {
 	case C.FLAT_OK:
 	case C.FLAT_STOPPED:
