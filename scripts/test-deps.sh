@@ -10,6 +10,7 @@ packages=(
 	bandit                                             # the optional second scan engine
 	postgresql                                         # the Postgres half of the store conformance suite
 	nginx-light wrk curl                               # make bench: reference server, load generator, warm-up requests
+	time bc                                            # make bench: CPU time of airlock scan against bandit
 	iproute2 procps                                    # sandbox escape tests look at the host side
 	python3-yaml                                       # advisory's independent OSV evaluator reads the PyPA YAML
 )
