@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,6 +21,37 @@ func launchArgv(prlimit, bwrap string, p plan) []string {
 	}
 	a = append(a, "--", bwrap)
 	return append(a, bwrapArgs(p)...)
+}
+
+// bwrapFirstDataFD is the descriptor of the first data file bwrap is given
+// (see bwrapData): the runner passes them as its first extra files.
+const bwrapFirstDataFD = 3
+
+// bwrapData returns the contents bwrap copies into the sandbox, in the
+// order of their descriptors in bwrapArgs: the /etc files when the plan
+// has no host EtcDir, then the spec's files when the work directory is a
+// tmpfs.
+func bwrapData(p plan) [][]byte {
+	var d [][]byte
+	if p.EtcDir == "" {
+		for _, f := range etcFiles {
+			d = append(d, []byte(etcContent(f, p.UID, p.GID)))
+		}
+	}
+	if p.WorkDir == "" {
+		for _, f := range p.Files {
+			d = append(d, f.Data)
+		}
+	}
+	return d
+}
+
+// fileMode returns f's permission bits, 0644 by default.
+func fileMode(f File) uint32 {
+	if m := f.Mode & 0o777; m != 0 {
+		return m
+	}
+	return 0o644
 }
 
 // bwrapArgs returns bubblewrap's arguments (without the program name) for
@@ -48,8 +81,14 @@ func bwrapArgs(p plan) []string {
 	for _, e := range p.EtcBinds {
 		a = append(a, "--ro-bind", e, e)
 	}
+	fd := bwrapFirstDataFD
 	for _, f := range etcFiles {
-		a = append(a, "--ro-bind", path.Join(p.EtcDir, f), "/etc/"+f)
+		if p.EtcDir != "" {
+			a = append(a, "--ro-bind", path.Join(p.EtcDir, f), "/etc/"+f)
+		} else {
+			a = append(a, "--perms", "0644", "--ro-bind-data", strconv.Itoa(fd), "/etc/"+f)
+			fd++
+		}
 	}
 	a = append(a,
 		"--proc", "/proc",
@@ -57,8 +96,28 @@ func bwrapArgs(p plan) []string {
 		"--perms", "1777", "--size", strconv.FormatInt(int64(p.Limits.Tmpfs), 10), "--tmpfs", "/dev/shm",
 		"--remount-ro", "/dev",
 		"--perms", "1777", "--size", strconv.FormatInt(int64(p.Limits.Tmpfs), 10), "--tmpfs", "/tmp",
-		"--bind", p.WorkDir, WorkPath,
 	)
+	if p.WorkDir != "" {
+		a = append(a, "--bind", p.WorkDir, WorkPath)
+	} else {
+		// No work directory to keep: a tmpfs, with the spec's files copied in.
+		a = append(a, "--perms", "0755", "--size", strconv.FormatInt(int64(p.Limits.Tmpfs), 10), "--tmpfs", WorkPath)
+		var made []string
+		for _, f := range p.Files {
+			var parents []string
+			for d := path.Dir(f.Name); d != "."; d = path.Dir(d) {
+				parents = append(parents, d)
+			}
+			for i := len(parents) - 1; i >= 0; i-- {
+				if !slices.Contains(made, parents[i]) {
+					made = append(made, parents[i])
+					a = append(a, "--dir", path.Join(WorkPath, parents[i]))
+				}
+			}
+			a = append(a, "--perms", fmt.Sprintf("%04o", fileMode(f)), "--file", strconv.Itoa(fd), path.Join(WorkPath, f.Name))
+			fd++
+		}
+	}
 	for _, b := range p.Binds {
 		op := "--ro-bind"
 		if b.Writable {

@@ -4,8 +4,13 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/airlock-dev/airlock/internal/sandbox/cgroup"
 )
@@ -45,7 +50,12 @@ func NewBwrap(ctx context.Context, opts Options) (*Bwrap, error) {
 
 // Run implements [Runner].
 func (d *Bwrap) Run(ctx context.Context, spec Spec) (Result, error) {
-	r, err := d.prepare(ctx, spec, "bwrap")
+	id := newID()
+	dirs, err := d.cg.Dirs("airlock-"+id, groupLimits(spec.Limits.WithDefaults()))
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	r, err := d.prepare(ctx, spec, "bwrap", id, dirs, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -75,7 +85,8 @@ func (d *Bwrap) Run(ctx context.Context, spec Spec) (Result, error) {
 // a window in which airlock's death releases the command outside the
 // cgroup. prlimit(1) costs well under 1 ms.
 type bwrapStart struct {
-	d *Bwrap
+	d     *Bwrap
+	files []*os.File // the data bwrap copies into the sandbox (bwrapData)
 }
 
 func (s *bwrapStart) command(r *run) (*exec.Cmd, error) {
@@ -88,7 +99,34 @@ func (s *bwrapStart) command(r *run) (*exec.Cmd, error) {
 		attr.Credential = &syscall.Credential{Uid: uint32(r.plan.UID), Gid: uint32(r.plan.GID), Groups: []uint32{}}
 	}
 	cmd.SysProcAttr = attr
+	for _, data := range bwrapData(r.plan) {
+		f, err := memFile(data)
+		if err != nil {
+			return nil, err
+		}
+		s.files = append(s.files, f)
+	}
+	cmd.ExtraFiles = s.files // bwrapFirstDataFD onwards
 	return cmd, nil
+}
+
+// memFile returns a file holding data, at offset 0, that lives only in
+// memory (no host file system is touched).
+func memFile(data []byte) (*os.File, error) {
+	fd, err := unix.MemfdCreate("airlock-sandbox", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: memfd: %w", ErrUnavailable, err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd")
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: memfd: %w", ErrUnavailable, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: memfd: %w", ErrUnavailable, err)
+	}
+	return f, nil
 }
 
 func (s *bwrapStart) birthGroup(r *run) *cgroup.Group { return r.group }
@@ -97,4 +135,8 @@ func (s *bwrapStart) finished(string) error { return nil }
 
 func (s *bwrapStart) groupFor(r *run) (*cgroup.Group, error) { return r.group, nil }
 
-func (s *bwrapStart) close() {}
+func (s *bwrapStart) close() {
+	for _, f := range s.files {
+		f.Close()
+	}
+}

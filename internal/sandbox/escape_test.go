@@ -25,7 +25,7 @@ import (
 // that was not killed, nothing left running). Every run also ends with the
 // cleanup checks of newEnv: no record, no run directory, no process.
 func TestEscape(t *testing.T) {
-	for _, d := range drivers(t) {
+	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, d)
@@ -372,7 +372,7 @@ while True:
 	}},
 	{"tmpfs and file size floods", func(t *testing.T, e *env) {
 		// /tmp is full at its size (ENOSPC); a file cannot grow past the
-		// file size limit (EFBIG) in the work directory either.
+		// file size limit (EFBIG) in a host work directory either.
 		res := e.runPy(`
 import os
 for path in ("/tmp/flood", "/work/flood"):
@@ -384,7 +384,8 @@ for path in ("/tmp/flood", "/work/flood"):
     except OSError as e:
         print(path, n, e.errno)
     os.remove(path)
-`, Limits{Wall: 30 * time.Second, Tmpfs: 8 * MiB, FileSize: 16 * MiB, Memory: 256 * MiB})
+`, Limits{Wall: 30 * time.Second, Tmpfs: 8 * MiB, FileSize: 16 * MiB, Memory: 256 * MiB},
+			func(s *Spec) { s.WorkDir = reachableTempDir(t) })
 		expect(t, res, Exited, 0)
 		if !strings.Contains(res.Stdout, "/tmp/flood ") || !strings.Contains(res.Stdout, " 28\n") || !strings.Contains(res.Stdout, "/work/flood 16 27") {
 			t.Errorf("stdout:\n%s\nstderr:\n%s", res.Stdout, res.Stderr)
@@ -432,7 +433,7 @@ func externalIPv4(t *testing.T) string {
 // once, and that the next runner's start-up removes the rest: the cgroup,
 // the run directory and the record.
 func TestKilledMidRun(t *testing.T) {
-	for _, d := range drivers(t) {
+	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, d) // checks the state and temp directories at the end

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,8 +29,10 @@ func goldenPlans() map[string]plan {
 		Limits:   DefaultLimits(),
 	}
 	def := debian
+	def.WorkDir, def.EtcDir = "", "" // a tmpfs and data: nothing on the host
+	def.Files = []File{{Name: "main.py", Data: []byte("print(1)\n")}, {Name: "pkg/sub/run.sh", Mode: 0o755}}
 	def.Env = environ(Spec{})
-	def.Argv = []string{"/usr/bin/python3", "-c", "pass"}
+	def.Argv = []string{"/usr/bin/python3", "main.py"}
 
 	proxy := debian
 	proxy.UID, proxy.GID = 1000, 1000
@@ -49,7 +52,9 @@ func goldenPlans() map[string]plan {
 	proxy.Limits = Limits{Wall: 2 * time.Second, CPUTime: 90 * time.Second, CPUs: 1.5, Memory: 64 * MiB,
 		AddressSpace: 512 * MiB, Pids: 32, OpenFiles: 256, FileSize: 10 * MiB, Output: MiB, Tmpfs: 8 * MiB}
 
-	split := def
+	split := debian
+	split.Env = environ(Spec{})
+	split.Argv = []string{"/usr/bin/python3", "-c", "pass"}
 	split.RootLinks = nil
 	split.RootBinds = []string{"/bin", "/lib", "/lib64", "/sbin"}
 	return map[string]plan{"default": def, "proxy": proxy, "split-usr": split}
@@ -99,7 +104,11 @@ func TestBwrapArgsGolden(t *testing.T) {
 	for name, p := range goldenPlans() {
 		t.Run(name, func(t *testing.T) {
 			argv := launchArgv("prlimit", "bwrap", p)
-			checkGolden(t, "bwrap-"+name+".txt", []byte(strings.Join(argv, "\n")+"\n"))
+			var data []string
+			for i, d := range bwrapData(p) {
+				data = append(data, fmt.Sprintf("# fd %d:\n%s", bwrapFirstDataFD+i, d))
+			}
+			checkGolden(t, "bwrap-"+name+".txt", []byte(strings.Join(argv, "\n")+"\n"+strings.Join(data, "")))
 		})
 	}
 }

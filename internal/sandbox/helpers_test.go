@@ -22,15 +22,15 @@ const python = "/usr/bin/python3"
 // driver builds one Runner for the shared suites.
 type driver struct {
 	name string
-	new  func(t *testing.T, opts Options) Runner
+	new  func(t testing.TB, opts Options) Runner
 }
 
 // drivers returns the drivers this host can run: bwrap, and the OCI
 // driver with runc (which needs root). A driver whose tool is missing is
 // skipped with a message; `make test` installs them.
-func drivers(t *testing.T) []driver {
+func drivers() []driver {
 	var ds []driver
-	ds = append(ds, driver{"bwrap", func(t *testing.T, opts Options) Runner {
+	ds = append(ds, driver{"bwrap", func(t testing.TB, opts Options) Runner {
 		if _, err := exec.LookPath("bwrap"); err != nil {
 			t.Skip("bwrap is not installed (Debian package bubblewrap)")
 		}
@@ -40,7 +40,7 @@ func drivers(t *testing.T) []driver {
 		}
 		return r
 	}})
-	ds = append(ds, driver{"oci-runc", func(t *testing.T, opts Options) Runner {
+	ds = append(ds, driver{"oci-runc", func(t testing.TB, opts Options) Runner {
 		if _, err := exec.LookPath("runc"); err != nil {
 			t.Skip("runc is not installed (Debian package runc)")
 		}
@@ -79,7 +79,7 @@ func newEnv(t *testing.T, d driver) *env {
 
 // reachableTempDir returns a fresh directory that the sandbox user (65534
 // when the tests run as root) can traverse, as os.TempDir() is.
-func reachableTempDir(t *testing.T) string {
+func reachableTempDir(t testing.TB) string {
 	t.Helper()
 	d := t.TempDir()
 	for _, p := range []string{d, filepath.Dir(d)} {

@@ -69,12 +69,17 @@ func NewOCI(ctx context.Context, opts Options) (*OCI, error) {
 
 // Run implements [Runner].
 func (d *OCI) Run(ctx context.Context, spec Spec) (Result, error) {
-	r, err := d.prepare(ctx, spec, "oci-"+d.name)
+	id := newID()
+	s := &ociStart{d: d, id: "airlock-" + id}
+	g, err := d.cg.Open(s.id)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	r, err := d.prepare(ctx, spec, "oci-"+d.name, id, g.Dirs, true)
 	if err != nil {
 		return Result{}, err
 	}
 	defer r.cleanup(context.WithoutCancel(ctx))
-	s := &ociStart{d: d, id: "airlock-" + r.id}
 	if err := s.bundle(r); err != nil {
 		return Result{}, err
 	}
@@ -104,7 +109,6 @@ func (s *ociStart) bundle(r *run) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	r.group = s.group
-	r.rec.rec.Cgroups = s.group.Dirs
 	r.rec.rec.Runtime = &runtimeRef{Binary: s.d.runtime, Root: s.d.root, ID: s.id}
 	if err := r.rec.save(); err != nil {
 		return err

@@ -17,8 +17,9 @@ type Options struct {
 	// process died is reaped by the next Runner made with the same StateDir.
 	// Required.
 	StateDir string
-	// TempDir is where run directories are made; empty means os.TempDir().
-	// It must be reachable by the sandbox user (see UID).
+	// TempDir is where run directories are made. It must be reachable by
+	// the sandbox user (see UID). Empty means os.TempDir(), or /tmp when a
+	// root airlock's $TMPDIR is out of the sandbox user's reach.
 	TempDir string
 	// UID and GID are the sandbox user's ids when airlock runs as root and
 	// the work directory is root's or temporary; zero means 65534

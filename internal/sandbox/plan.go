@@ -39,7 +39,8 @@ type symlink struct{ Target, Path string }
 type plan struct {
 	// UID and GID are the sandbox user's ids on the host (and inside).
 	UID, GID int
-	// WorkDir is the host directory mounted at WorkPath.
+	// WorkDir is the host directory mounted at WorkPath; empty means a
+	// tmpfs (bwrap, when the spec has no work directory).
 	WorkDir string
 	// RootLinks are /bin, /lib, ... on merged-/usr hosts; RootBinds are
 	// those that are real directories on other hosts.
@@ -48,8 +49,12 @@ type plan struct {
 	// EtcBinds are host /etc entries mounted read-only (ld.so.cache, ...).
 	EtcBinds []string
 	// EtcDir is a host directory with the sandbox's own passwd, group,
-	// hosts and nsswitch.conf, mounted over /etc's.
+	// hosts and nsswitch.conf, mounted over /etc's. Empty (bwrap): they are
+	// handed to bwrap as data.
 	EtcDir string
+	// Files are the spec's files when WorkDir is empty (a tmpfs, bwrap):
+	// bwrap copies them in. Otherwise they were written to WorkDir.
+	Files []File
 	// Binds are the spec's binds with Dst filled in and Src possibly
 	// replaced by a bridge (see bridge.go).
 	Binds []Bind

@@ -42,14 +42,23 @@ func newBase(ctx context.Context, opts Options) (*base, error) {
 	if opts.StateDir == "" {
 		return nil, fmt.Errorf("sandbox: Options.StateDir is required")
 	}
-	if opts.TempDir == "" {
-		opts.TempDir = os.TempDir()
-	}
 	if opts.UID == 0 {
 		opts.UID = nobody
 	}
 	if opts.GID == 0 {
 		opts.GID = nobody
+	}
+	root := os.Geteuid() == 0
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+		if root && !traversable(filepath.Join(opts.TempDir, "x"), opts.UID, opts.GID) {
+			// $TMPDIR is private (a test harness's, a user's); the sandbox
+			// user must be able to reach its run's files.
+			opts.TempDir = "/tmp"
+		}
+	}
+	if root && !traversable(filepath.Join(opts.TempDir, "x"), opts.UID, opts.GID) {
+		return nil, fmt.Errorf("%w: the sandbox user %d cannot reach the temporary directory %s", ErrUnavailable, opts.UID, opts.TempDir)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -71,15 +80,17 @@ var inheritOnce sync.Once
 
 // run is one run in progress.
 type run struct {
-	b      *base
-	id     string
-	spec   Spec
-	plan   plan
-	rec    *recordFile
-	runDir string
-	group  *cgroup.Group
-	proxy  *proxyListener
-	nBr    int // bridges made
+	b          *base
+	id         string
+	spec       Spec
+	plan       plan
+	rec        *recordFile
+	runDir     string
+	madeRunDir bool
+	hostFiles  bool // the driver needs /etc files and the work directory on the host
+	group      *cgroup.Group
+	proxy      *proxyListener
+	nBr        int // bridges made
 }
 
 // newID returns a random run id.
@@ -90,47 +101,52 @@ func newID() string {
 }
 
 // prepare validates spec and creates everything a run needs on the host
-// except the sandbox itself: the record, the run directory, the work
-// directory and its files, the sandbox's /etc files, bridges, and the proxy
-// listener. On error, what was made is removed.
-func (b *base) prepare(ctx context.Context, spec Spec, driver string) (r *run, err error) {
+// except the sandbox itself: the record (listing cgroups, the run's
+// cgroup directories, planned in advance), and as needed the run
+// directory, the work directory and its files, the sandbox's /etc files,
+// bridges, and the proxy listener. With hostFiles false (bwrap) the work
+// directory of a spec without one is a tmpfs and the /etc files and
+// spec.Files are handed to bwrap as data, so a plain run touches no host
+// file system besides its record. On error, what was made is removed.
+func (b *base) prepare(ctx context.Context, spec Spec, driver, id string, cgroups []string, hostFiles bool) (r *run, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	spec.Limits = spec.Limits.WithDefaults()
-	id := newID()
 	runDir := filepath.Join(b.opts.TempDir, "airlock-"+id)
-	rf, err := createRecord(b.opts.StateDir, record{ID: id, PID: os.Getpid(), Driver: driver, RunDir: runDir})
+	rf, err := createRecord(b.opts.StateDir, record{ID: id, PID: os.Getpid(), Driver: driver, RunDir: runDir, Cgroups: cgroups})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	r = &run{b: b, id: id, spec: spec, rec: rf, runDir: runDir}
+	r = &run{b: b, id: id, spec: spec, rec: rf, runDir: runDir, hostFiles: hostFiles}
 	defer func() {
 		if err != nil {
 			r.cleanup(ctx)
 			r = nil
 		}
 	}()
-	if err := os.Mkdir(runDir, 0o711); err != nil {
-		return r, fmt.Errorf("sandbox: %w", err)
-	}
-	if err := os.Chmod(runDir, 0o711); err != nil {
-		return r, fmt.Errorf("sandbox: %w", err)
-	}
 	if err := r.identity(); err != nil {
 		return r, err
 	}
-	if err := r.writeFiles(); err != nil {
-		return r, err
+	if r.plan.WorkDir != "" {
+		if err := r.writeFiles(); err != nil {
+			return r, err
+		}
+	} else {
+		r.plan.Files = spec.Files
 	}
-	if err := r.writeEtc(); err != nil {
-		return r, err
+	if hostFiles {
+		if err := r.writeEtc(); err != nil {
+			return r, err
+		}
 	}
 	r.plan.RootLinks, r.plan.RootBinds, r.plan.EtcBinds = b.host.rootLinks, b.host.rootBinds, b.host.etcBinds
 	r.plan.Limits = clampRlimits(spec.Limits)
 	r.plan.Env = environ(spec)
-	if r.plan.WorkDir, err = r.reach(r.plan.WorkDir); err != nil {
-		return r, err
+	if r.plan.WorkDir != "" {
+		if r.plan.WorkDir, err = r.reach(r.plan.WorkDir); err != nil {
+			return r, err
+		}
 	}
 	for _, bd := range spec.Binds {
 		if _, err := os.Stat(bd.Src); err != nil {
@@ -151,6 +167,22 @@ func (b *base) prepare(ctx context.Context, spec Spec, driver string) (r *run, e
 	return r, nil
 }
 
+// ensureRunDir creates the run directory the first time it is needed.
+// Only root and the sandbox user may traverse it (0711: no listing).
+func (r *run) ensureRunDir() error {
+	if r.madeRunDir {
+		return nil
+	}
+	if err := os.Mkdir(r.runDir, 0o711); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	r.madeRunDir = true
+	if err := os.Chmod(r.runDir, 0o711); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
+}
+
 // identity decides the sandbox user and the work directory.
 func (r *run) identity() error {
 	b, spec := r.b, r.spec
@@ -158,7 +190,14 @@ func (r *run) identity() error {
 	if b.euid != 0 {
 		uid, gid = b.euid, b.egid
 	}
+	r.plan.UID, r.plan.GID = uid, gid
 	if spec.WorkDir == "" {
+		if !r.hostFiles {
+			return nil // a tmpfs
+		}
+		if err := r.ensureRunDir(); err != nil {
+			return err
+		}
 		wd := filepath.Join(r.runDir, "work")
 		if err := os.Mkdir(wd, 0o700); err != nil {
 			return fmt.Errorf("sandbox: %w", err)
@@ -168,7 +207,7 @@ func (r *run) identity() error {
 				return fmt.Errorf("sandbox: %w", err)
 			}
 		}
-		r.plan.UID, r.plan.GID, r.plan.WorkDir = uid, gid, wd
+		r.plan.WorkDir = wd
 		return nil
 	}
 	wd, err := filepath.Abs(spec.WorkDir)
@@ -255,6 +294,9 @@ func (r *run) writeFiles() error {
 
 // writeEtc writes the sandbox's own passwd, group, hosts and nsswitch.conf.
 func (r *run) writeEtc() error {
+	if err := r.ensureRunDir(); err != nil {
+		return err
+	}
 	dir := filepath.Join(r.runDir, "etc")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -289,6 +331,9 @@ func (r *run) reach(src string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
+	if err := r.ensureRunDir(); err != nil {
+		return "", err
+	}
 	mdir := filepath.Join(r.runDir, "m")
 	if r.nBr == 0 {
 		if err := os.Mkdir(mdir, 0o700); err != nil {
@@ -319,15 +364,15 @@ func (r *run) reach(src string) (string, error) {
 	return target, nil
 }
 
-// createGroup makes the run's cgroup with its limits.
+// createGroup makes the run's cgroup with its limits (its directories are
+// already in the record).
 func (r *run) createGroup() error {
 	g, err := r.b.cg.Create("airlock-"+r.id, groupLimits(r.spec.Limits))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	r.group = g
-	r.rec.rec.Cgroups = g.Dirs
-	return r.rec.save()
+	return nil
 }
 
 func groupLimits(l Limits) cgroup.Limits {
@@ -561,7 +606,7 @@ func startContained(cmd *exec.Cmd, group *cgroup.Group) (release func(), err err
 		}()
 		var back func() error
 		if group != nil && group.Version == cgroup.V1 {
-			b, err := group.JoinThread(unix.Gettid())
+			b, err := group.JoinThread()
 			if err != nil {
 				clean = false
 				started <- err
@@ -668,6 +713,9 @@ func (p *pump) headString() string { return string(p.head) }
 // startProxy sets up proxy mode: the unix socket the sandbox's forwarder
 // connects to, and the binary that runs the forwarder.
 func (r *run) startProxy(ctx context.Context) error {
+	if err := r.ensureRunDir(); err != nil {
+		return err
+	}
 	dir := filepath.Join(r.runDir, "net")
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		return fmt.Errorf("sandbox: %w", err)

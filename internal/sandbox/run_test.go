@@ -24,7 +24,7 @@ import (
 // environment, the work directory and its files, streaming, stdin, and
 // cancellation.
 func TestRunBasics(t *testing.T) {
-	for _, d := range drivers(t) {
+	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, d)
@@ -116,7 +116,7 @@ open("made", "w").write("x")
 open("suid", "w").write("x"); os.chmod("suid", 0o6755)
 os.mkdir("sub"); open("sub/f", "w").write("x")
 `
-	for _, d := range drivers(t) {
+	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, d)
@@ -204,7 +204,7 @@ func assertOwner(t *testing.T, p string, uid, gid int) {
 // is reachable from inside only through the sandbox's loopback port, and
 // nothing else is.
 func TestProxy(t *testing.T) {
-	for _, d := range drivers(t) {
+	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, d)

@@ -133,10 +133,18 @@ func (l Layout) hierarchies() []Hierarchy {
 	return hs
 }
 
-// v1Used are the v1 controllers a run's group joins: memory and pids for
-// limits, cpu for the rate limit, cpuacct for CPU time, freezer to kill a
-// fork bomb reliably.
-var v1Used = []string{"memory", "pids", "cpu", "cpuacct", "freezer"}
+// v1Used returns the v1 controllers a group with lim joins: memory and
+// pids for the limits, cpuacct for CPU time, cpu only for a rate limit.
+// Each hierarchy joined costs a migration per run, so no more than that
+// (runs are killed through their pid namespace and a kill loop; OCI
+// runtimes make their own groups in every hierarchy, freezer included).
+func v1Used(lim Limits) []string {
+	cs := []string{"memory", "pids", "cpuacct"}
+	if lim.CPUQuota > 0 {
+		cs = append(cs, "cpu")
+	}
+	return cs
+}
 
 // v2Wanted are the v2 controllers enabled for runs when available.
 var v2Wanted = []string{"memory", "pids", "cpu"}
@@ -155,7 +163,7 @@ func (m *Manager) Create(name string, lim Limits) (*Group, error) {
 	g := &Group{Version: m.layout.Version, fs: m.fs}
 	switch m.layout.Version {
 	case V1:
-		for _, c := range v1Used {
+		for _, c := range v1Used(lim) {
 			h, ok := m.layout.V1Hierarchy(c)
 			if !ok {
 				continue
@@ -187,6 +195,31 @@ func (m *Manager) Create(name string, lim Limits) (*Group, error) {
 		return nil, err
 	}
 	return g, nil
+}
+
+// Dirs returns the directories [Manager.Create] makes for name and lim,
+// so they can be recorded before they exist.
+func (m *Manager) Dirs(name string, lim Limits) ([]string, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("cgroup: bad group name %q", name)
+	}
+	switch m.layout.Version {
+	case V1:
+		var dirs []string
+		for _, c := range v1Used(lim) {
+			if h, ok := m.layout.V1Hierarchy(c); ok && !slices.Contains(dirs, path.Join(h.Dir(), name)) {
+				dirs = append(dirs, path.Join(h.Dir(), name))
+			}
+		}
+		return dirs, nil
+	case V2:
+		parent, err := m.v2RunParent()
+		if err != nil {
+			return nil, err
+		}
+		return []string{path.Join(m.layout.Unified.Mount, parent, name)}, nil
+	}
+	return nil, fmt.Errorf("cgroup: %w", ErrNoCgroups)
 }
 
 // RuntimePath returns the cgroup path an OCI runtime should be given in
@@ -430,43 +463,50 @@ func (g *Group) Join(pid int) error {
 	return nil
 }
 
-// JoinThread moves one thread (not its whole process) into the group on
-// v1, where each hierarchy's "tasks" file takes thread ids, and returns a
-// function that moves it back where it was. A process the thread forks
-// meanwhile is born in the group, so it never runs a single instruction
-// outside it. On v2 use CLONE_INTO_CGROUP instead; JoinThread refuses.
-func (g *Group) JoinThread(tid int) (restore func() error, err error) {
+// JoinThread moves the calling thread (not its whole process) into the
+// group on v1, where each hierarchy's "tasks" file moves single threads,
+// and returns a function that moves it back where it was. The caller must
+// have locked its goroutine to the thread (runtime.LockOSThread) and must
+// call restore from it too. A process the thread forks meanwhile is born in
+// the group, so it never runs a single instruction outside it. On v2 use
+// CLONE_INTO_CGROUP instead; JoinThread refuses.
+//
+// The thread writes "0" (itself) rather than its id: for the calling
+// thread alone the kernel skips the process-wide lock whose write side
+// waits for an RCU grace period, which otherwise costs milliseconds per
+// move.
+func (g *Group) JoinThread() (restore func() error, err error) {
 	if g.Version != V1 {
 		return nil, fmt.Errorf("cgroup: JoinThread needs cgroup v1")
 	}
-	home, err := g.threadHome(tid)
+	home, err := g.threadHome()
 	if err != nil {
 		return nil, err
 	}
 	restore = func() error {
 		var errs []error
 		for _, d := range home {
-			if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte(strconv.Itoa(tid))); err != nil {
-				errs = append(errs, fmt.Errorf("cgroup: moving thread %d back to %s: %w", tid, d, err))
+			if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte("0")); err != nil {
+				errs = append(errs, fmt.Errorf("cgroup: moving the thread back to %s: %w", d, err))
 			}
 		}
 		return errors.Join(errs...)
 	}
 	for _, d := range g.Dirs {
-		if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte(strconv.Itoa(tid))); err != nil {
+		if err := g.fs.WriteFile(path.Join(d, "tasks"), []byte("0")); err != nil {
 			if rerr := restore(); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			return nil, fmt.Errorf("cgroup: moving thread %d into %s: %w", tid, d, err)
+			return nil, fmt.Errorf("cgroup: moving the thread into %s: %w", d, err)
 		}
 	}
 	return restore, nil
 }
 
 // threadHome returns, for each of the group's hierarchies, the directory
-// of the cgroup thread tid of this process is in now.
-func (g *Group) threadHome(tid int) ([]string, error) {
-	b, err := g.fs.ReadFile(fmt.Sprintf("/proc/self/task/%d/cgroup", tid))
+// of the cgroup the calling thread is in now.
+func (g *Group) threadHome() ([]string, error) {
+	b, err := g.fs.ReadFile("/proc/thread-self/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
@@ -488,7 +528,7 @@ func (g *Group) threadHome(tid int) ([]string, error) {
 		}
 		p, found := where[key]
 		if !ok || !found {
-			return nil, fmt.Errorf("cgroup: cannot tell where thread %d sits for %s", tid, d)
+			return nil, fmt.Errorf("cgroup: cannot tell where the thread sits for %s", d)
 		}
 		home = append(home, path.Join(h.Mount, p))
 	}

@@ -150,7 +150,10 @@ func TestV1CreateJoinStatsRemove(t *testing.T) {
 	}
 	wantDirs := []string{
 		"/sys/fs/cgroup/memory/process_api/50a1/airlock-r1", "/sys/fs/cgroup/pids/airlock-r1",
-		"/sys/fs/cgroup/cpu/airlock-r1", "/sys/fs/cgroup/cpuacct/airlock-r1", "/sys/fs/cgroup/freezer/airlock-r1",
+		"/sys/fs/cgroup/cpuacct/airlock-r1", "/sys/fs/cgroup/cpu/airlock-r1",
+	}
+	if d, _ := m.Dirs("airlock-r1", Limits{CPUQuota: 50 * time.Millisecond}); !slices.Equal(d, wantDirs) {
+		t.Errorf("Dirs = %q, want %q", d, wantDirs)
 	}
 	if !slices.Equal(g.Dirs, wantDirs) {
 		t.Errorf("Dirs = %q, want %q", g.Dirs, wantDirs)
@@ -422,7 +425,7 @@ func TestHostJoinThread(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	tid := unix.Gettid()
 	before, _ := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/cgroup", tid))
-	back, err := g.JoinThread(tid)
+	back, err := g.JoinThread()
 	if err != nil {
 		t.Fatal(err)
 	}
