@@ -2,6 +2,7 @@ package pep440
 
 import (
 	"encoding"
+	"iter"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -87,6 +88,15 @@ func ParseSpecifier(s string) (Specifier, error) {
 var specOps = [...]string{"===", "~=", "==", "!=", "<=", ">=", "<", ">"}
 
 func parseSpecifier(s string) (Specifier, bool) {
+	sp, _, _, good := parseSpecifierVersion(s)
+	return sp, good
+}
+
+// parseSpecifierVersion is parseSpecifier that also returns the parsed
+// version and its failure (ok or tooManyDigits) for operators whose text is
+// a version (not === and not wildcards; f is badSyntax for those).
+func parseSpecifierVersion(s string) (sp Specifier, v Version, f failure, good bool) {
+	f = badSyntax
 	i := skipSpace(s, 0)
 	op := ""
 	for _, o := range specOps {
@@ -96,7 +106,7 @@ func parseSpecifier(s string) (Specifier, bool) {
 		}
 	}
 	if op == "" {
-		return Specifier{}, false
+		return
 	}
 	i = skipSpace(s, i+len(op))
 	if op == "===" {
@@ -109,35 +119,33 @@ func parseSpecifier(s string) (Specifier, bool) {
 			j += n
 		}
 		if skipSpace(s, j) != len(s) {
-			return Specifier{}, false
+			return
 		}
-		return Specifier{Op: op, Version: s[i:j]}, true
+		return Specifier{Op: op, Version: s[i:j]}, v, f, true
 	}
 	end := trimSpaceRight(s, len(s))
 	if i >= end {
-		return Specifier{}, false
+		return
 	}
 	text := s[i:end]
-	var good bool
 	switch op {
 	case "==", "!=":
-		if base, ok := strings.CutSuffix(text, ".*"); ok {
-			good = isWildcardBase(base)
-		} else {
-			_, f := scanVersion(text, true, 1)
-			good = f != badSyntax
+		if base, isWild := strings.CutSuffix(text, ".*"); isWild {
+			if !isWildcardBase(base) {
+				return
+			}
+			return Specifier{Op: op, Version: text}, v, f, true
 		}
+		v, f = scanVersion(text, true, 1)
 	case "~=":
-		_, f := scanVersion(text, false, 2)
-		good = f != badSyntax
+		v, f = scanVersion(text, false, 2)
 	default:
-		_, f := scanVersion(text, false, 1)
-		good = f != badSyntax
+		v, f = scanVersion(text, false, 1)
 	}
-	if !good {
-		return Specifier{}, false
+	if f == badSyntax {
+		return
 	}
-	return Specifier{Op: op, Version: text}, true
+	return Specifier{Op: op, Version: text}, v, f, true
 }
 
 // ScanSpecifier returns the length of the version specifier at the start of
@@ -284,29 +292,29 @@ type specItem struct {
 }
 
 func newSpecItem(s Specifier) specItem {
-	it := specItem{spec: s}
-	switch s.Op {
-	case "==", "!=":
-		if !strings.HasSuffix(s.Version, ".*") {
-			it.ver, it.verFail = parse(s.Version)
-		}
-	case "===":
-	default:
-		it.ver, it.verFail = parse(s.Version)
+	var v Version
+	f := badSyntax
+	if s.Op != "===" && !strings.HasSuffix(s.Version, ".*") {
+		v, f = parse(s.Version)
 	}
+	return newSpecItemParsed(s, v, f)
+}
+
+// newSpecItemParsed is newSpecItem with the version already parsed (f is
+// badSyntax for === and wildcards, where it is not used).
+func newSpecItemParsed(s Specifier, v Version, f failure) specItem {
+	it := specItem{spec: s, ver: v, verFail: f}
 	switch s.Op {
 	case "==", ">=", "<=", "~=", "===":
 		text := s.Version
 		if s.Op == "==" {
 			text = strings.TrimSuffix(text, ".*")
 		}
-		var v Version
-		if text == s.Version && it.verFail == ok && s.Op != "===" {
-			v = it.ver
-		} else {
-			v, it.preFail = parse(text)
+		pv := it.ver
+		if text != s.Version || it.verFail != ok || s.Op == "===" {
+			pv, it.preFail = parse(text)
 		}
-		it.pre = it.preFail == ok && v.IsPrerelease()
+		it.pre = it.preFail == ok && pv.IsPrerelease()
 	}
 	return it
 }
@@ -424,17 +432,20 @@ func pyPublic(v Version) (Version, failure) {
 // following a/b/c/rc label), the candidate is padded with zeros to the
 // length of the specifier's release and cut to the specifier's length.
 func wildcardEqual(v Version, spec string) (bool, error) {
-	pros, f := canonicalizeVersion(string(v.appendTo(nil, false)), true)
+	var vbuf [64]byte
+	pub := v.appendTo(vbuf[:0], false)
+	pros, f := canonicalizeVersion(string(pub), true)
 	if f != ok {
-		return false, &InvalidVersionError{Version: string(v.appendTo(nil, false)), Reason: f.reason()}
+		return false, &InvalidVersionError{Version: string(pub), Reason: f.reason()}
 	}
 	base := spec[:len(spec)-2]
 	norm, f := canonicalizeVersion(base, false)
 	if f != ok {
 		return false, &InvalidVersionError{Version: base, Reason: f.reason()}
 	}
-	splitSpec := versionSplit(norm)
-	padded := padVersion(versionSplit(pros), splitSpec)
+	var sbuf, pbuf, padBuf [12]string
+	splitSpec := versionSplit(sbuf[:0], norm)
+	padded := padVersion(padBuf[:0], versionSplit(pbuf[:0], pros), splitSpec)
 	if len(padded) > len(splitSpec) {
 		padded = padded[:len(splitSpec)]
 	}
@@ -461,17 +472,20 @@ func canonicalizeVersion(s string, stripTrailingZero bool) (string, failure) {
 	return v.String(), ok
 }
 
-// versionSplit is packaging.specifiers._version_split.
-func versionSplit(s string) []string {
-	out := make([]string, 0, strings.Count(s, ".")+2)
-	for item := range strings.SplitSeq(s, ".") {
+// versionSplit is packaging.specifiers._version_split, appending to dst.
+func versionSplit(dst []string, s string) []string {
+	for {
+		item, rest, more := strings.Cut(s, ".")
 		if n, ok := splitPrefix(item); ok {
-			out = append(out, item[:n], item[n:])
+			dst = append(dst, item[:n], item[n:])
 		} else {
-			out = append(out, item)
+			dst = append(dst, item)
 		}
+		if !more {
+			return dst
+		}
+		s = rest
 	}
-	return out
 }
 
 // splitPrefix matches ^([0-9]+)((?:a|b|c|rc)[0-9]+)$ and returns the length
@@ -497,19 +511,19 @@ func splitPrefix(item string) (int, bool) {
 	return i, true
 }
 
-// padVersion is the left half of packaging.specifiers._pad_version.
-func padVersion(left, right []string) []string {
+// padVersion is the left half of packaging.specifiers._pad_version,
+// appending to dst.
+func padVersion(dst, left, right []string) []string {
 	lrel := leadingDigits(left)
 	rrel := leadingDigits(right)
 	if rrel <= lrel {
 		return left
 	}
-	out := make([]string, 0, len(left)+rrel-lrel)
-	out = append(out, left[:lrel]...)
+	dst = append(dst, left[:lrel]...)
 	for range rrel - lrel {
-		out = append(out, "0")
+		dst = append(dst, "0")
 	}
-	return append(out, left[lrel:]...)
+	return append(dst, left[lrel:]...)
 }
 
 func leadingDigits(items []string) int {
@@ -524,7 +538,8 @@ func leadingDigits(items []string) int {
 // dot-separated items of the specifier text up to the first suffix item
 // ("dev", "a", "b", "rc", "post"...), without the last one.
 func compatiblePrefix(spec string) string {
-	items := versionSplit(spec)
+	var buf [12]string
+	items := versionSplit(buf[:0], spec)
 	n := 0
 	for n < len(items) && isNotSuffix(items[n]) {
 		n++
@@ -560,32 +575,116 @@ func ParseSpecifierSet(s string) (SpecifierSet, error) {
 	if len(s) > MaxSpecifierLength {
 		return SpecifierSet{}, &InvalidSpecifierError{Specifier: s, Reason: "longer than the limit of 4096 bytes"}
 	}
-	var items []specItem
-	var keys []string
+	n := strings.Count(s, ",") + 1
+	items := make([]specItem, 0, n)
+	var keyBuf [4]specKey
+	keys := keyBuf[:0]
 	for part := range strings.SplitSeq(s, ",") {
 		part = trimSpace(part)
 		if part == "" {
 			continue
 		}
-		sp, good := parseSpecifier(part)
+		sp, v, f, good := parseSpecifierVersion(part)
 		if !good {
 			return SpecifierSet{}, &InvalidSpecifierError{Specifier: part, Reason: "not a PEP 440 version specifier"}
 		}
-		norm, f := canonicalizeVersion(sp.Version, sp.Op != "~=")
+		it := newSpecItemParsed(sp, v, f)
+		key, f := it.key()
 		if f != ok {
 			return SpecifierSet{}, &InvalidSpecifierError{Specifier: part, Reason: f.reason()}
 		}
-		key := sp.Op + "\x00" + norm
 		if slices.Contains(keys, key) {
 			continue
 		}
 		keys = append(keys, key)
-		items = append(items, newSpecItem(sp))
+		items = append(items, it)
 	}
-	slices.SortFunc(items, func(a, b specItem) int {
-		return strings.Compare(a.spec.String(), b.spec.String())
-	})
+	if len(items) == 0 {
+		return SpecifierSet{}, nil
+	}
+	slices.SortFunc(items, func(a, b specItem) int { return compareSpecs(a.spec, b.spec) })
 	return SpecifierSet{items: items}, nil
+}
+
+// compareSpecs compares a.String() and b.String() without building them.
+func compareSpecs(a, b Specifier) int {
+	if a.Op == b.Op {
+		return strings.Compare(a.Version, b.Version)
+	}
+	la, lb := len(a.Op)+len(a.Version), len(b.Op)+len(b.Version)
+	at := func(s Specifier, i int) byte {
+		if i < len(s.Op) {
+			return s.Op[i]
+		}
+		return s.Version[i-len(s.Op)]
+	}
+	for i := 0; i < la && i < lb; i++ {
+		if x, y := at(a, i), at(b, i); x != y {
+			return cmpInt(int(x), int(y))
+		}
+	}
+	return cmpInt(la, lb)
+}
+
+// specKey identifies a specifier the way packaging's Specifier.__eq__ and
+// __hash__ do: the operator and canonicalize_version of the version text
+// (trailing zeros stripped except for ~=), where text that is not a
+// version (wildcards, most === text) stands for itself. It compares
+// normal-form strings without building them.
+type specKey struct {
+	op      string
+	raw     string // the text itself, when it is not a version
+	epoch   string
+	release string
+	pre     string // label and number, as printed
+	preNum  string
+	post    string // number, "" when absent (the label is not printed)
+	hasPost bool
+	dev     string
+	hasDev  bool
+	local   string
+}
+
+func (it *specItem) key() (specKey, failure) {
+	k := specKey{op: it.spec.Op}
+	var v Version
+	switch {
+	case it.spec.Op != "===" && !strings.HasSuffix(it.spec.Version, ".*"):
+		if it.verFail != ok {
+			return k, it.verFail
+		}
+		v = it.ver
+	default:
+		var f failure
+		v, f = parse(it.spec.Version)
+		switch f {
+		case badSyntax:
+			k.raw = it.spec.Version
+			return k, ok
+		case tooManyDigits:
+			return k, f
+		}
+	}
+	if strings.Contains(v.pre.label, combiningDot) || strings.Contains(v.local, combiningDot) {
+		// The normal form does not parse again, so some text that is not
+		// a version (in ===) can equal it: compare strings.
+		norm, _ := canonicalizeVersion(it.spec.Version, it.spec.Op != "~=")
+		k.raw = norm
+		return k, ok
+	}
+	k.epoch, k.release, k.local = v.epoch, v.release, v.local
+	if it.spec.Op != "~=" {
+		for strings.HasSuffix(k.release, ".0") {
+			k.release = k.release[:len(k.release)-2]
+		}
+	}
+	k.pre, k.preNum = v.pre.label, v.pre.num
+	k.post, k.hasPost = v.post.num, v.post.label != ""
+	k.dev, k.hasDev = v.dev.num, v.dev.label != ""
+	// The epoch prints only when it is not 0; the raw text of a version
+	// that parses never equals a normal form with the same key, so raw
+	// stays empty.
+	return k, ok
 }
 
 // MustParseSpecifierSet is like [ParseSpecifierSet] but panics on error.
@@ -604,6 +703,18 @@ func (s SpecifierSet) Specifiers() []Specifier {
 		out[i] = it.spec
 	}
 	return out
+}
+
+// All returns an iterator over the specifiers of s, sorted by their string
+// form, without copying them.
+func (s SpecifierSet) All() iter.Seq[Specifier] {
+	return func(yield func(Specifier) bool) {
+		for i := range s.items {
+			if !yield(s.items[i].spec) {
+				return
+			}
+		}
+	}
 }
 
 // Len returns the number of specifiers in s.

@@ -176,6 +176,14 @@ var postLabels = [...]struct{ word, norm string }{
 // form; a spelling with a non-ASCII letter keeps its lower-cased text, as
 // packaging does (its mapping only knows the ASCII spellings).
 func matchPreLabel(s string, i int) (end int, label string, odd bool) {
+	if i >= len(s) {
+		return 0, "", false
+	}
+	switch s[i] | 0x20 {
+	case 'p', 'a', 'b', 'r', 'c':
+	default:
+		return 0, "", false
+	}
 	for _, l := range preLabels {
 		if e, o := matchWord(s, i, l.word); e > 0 {
 			if o {
@@ -188,6 +196,9 @@ func matchPreLabel(s string, i int) (end int, label string, odd bool) {
 }
 
 func matchPostLabel(s string, i int) (end int, label string, odd bool) {
+	if i >= len(s) || (s[i]|0x20 != 'p' && s[i]|0x20 != 'r') {
+		return 0, "", false
+	}
 	for _, l := range postLabels {
 		if e, o := matchWord(s, i, l.word); e > 0 {
 			if o {

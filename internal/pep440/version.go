@@ -188,10 +188,12 @@ func scanPrefix(s string, i int, local bool, minRelease int) (Version, int, fail
 	}
 
 	// Development release: [-_.]? dev [-_.]? digits?
-	if end, _ := matchWord(s, skipSep(s, i), "dev"); end > 0 {
-		i = skipSep(s, end)
-		d, i = digitRun(s, i)
-		v.dev = segment{"dev", num(orZero(d))}
+	if j := skipSep(s, i); j < len(s) && s[j]|0x20 == 'd' {
+		if end, _ := matchWord(s, j, "dev"); end > 0 {
+			i = skipSep(s, end)
+			d, i = digitRun(s, i)
+			v.dev = segment{"dev", num(orZero(d))}
+		}
 	}
 
 	// Local version: + alnum+ ([-_.] alnum+)*
