@@ -402,11 +402,6 @@ func (e *UndefinedComparisonError) Error() string {
 // in env, even when that is a string too ('posix' == 'os_name' compares
 // env["os_name"]).
 func (m *Marker) Evaluate(env map[string]string) (bool, error) {
-	for k, v := range env {
-		if len(v) > MaxEnvironmentValueLength {
-			return false, errors.New("environment value of " + quoteShort(k) + " longer than the limit of 1024 bytes")
-		}
-	}
 	return evaluate(m.list, env)
 }
 
@@ -439,6 +434,9 @@ func evaluate(list []mnode, env map[string]string) (bool, error) {
 
 func lookup(env map[string]string, key string) (string, error) {
 	if v, ok := env[key]; ok {
+		if len(v) > MaxEnvironmentValueLength {
+			return "", errors.New("environment value of " + quoteShort(key) + " longer than the limit of 1024 bytes")
+		}
 		return v, nil
 	}
 	if key == "extra" {

@@ -188,17 +188,38 @@ func (t *tokenizer) parseSpecifier() (string, error) {
 // parseVersionMany: (SPECIFIER (WS? "," WS? SPECIFIER)*)? — the token texts
 // are concatenated (without the whitespace) and a trailing comma is kept.
 func (t *tokenizer) parseVersionMany() string {
-	var b strings.Builder
+	// Without whitespace between the tokens the result is a slice of the
+	// input; otherwise it is built.
+	start, end := t.pos, t.pos
+	var b []byte
 	for t.check(tSpecifier, false) {
-		b.WriteString(t.read())
+		b, end = t.appendToken(b, start, end)
 		t.consume(tWS)
 		if !t.check(tComma, false) {
 			break
 		}
-		b.WriteString(t.read())
+		b, end = t.appendToken(b, start, end)
 		t.consume(tWS)
 	}
-	return b.String()
+	if b != nil {
+		return string(b)
+	}
+	return t.src[start:end]
+}
+
+// appendToken reads the checked token and adds it to the text being built
+// from start..end of the source, copying into b only once the tokens stop
+// being contiguous.
+func (t *tokenizer) appendToken(b []byte, start, end int) ([]byte, int) {
+	pos := t.pos
+	text := t.read()
+	if b == nil && pos == end {
+		return nil, t.pos
+	}
+	if b == nil {
+		b = append(make([]byte, 0, 64), t.src[start:end]...)
+	}
+	return append(b, text...), end
 }
 
 // CanonicalName returns the PEP 503 normal form of the name.
