@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"strconv"
@@ -57,6 +56,7 @@ func runSpec(in io.Reader, out io.Writer) error {
 	w := bufio.NewWriterSize(out, 64<<10)
 	var buf []byte
 	var answer []byte
+	var req specRequest
 	for {
 		line, tooLong, err := readLine(r, &buf)
 		if len(line) > 0 || tooLong || err == nil {
@@ -64,7 +64,7 @@ func runSpec(in io.Reader, out io.Writer) error {
 			if tooLong {
 				answer = appendError(answer, "line longer than the limit of 1 MiB")
 			} else {
-				answer = answerLine(answer, line)
+				answer = answerLine(answer, line, &req)
 			}
 			answer = append(answer, '\n')
 			if _, werr := w.Write(answer); werr != nil {
@@ -120,62 +120,49 @@ func readLine(r *bufio.Reader, buf *[]byte) (line []byte, tooLong bool, err erro
 	}
 }
 
-// specRequest is one input line. Pointer fields tell a missing field from
-// an empty one.
-type specRequest struct {
-	Op          string             `json:"op"`
-	Version     *string            `json:"version"`
-	A           *string            `json:"a"`
-	B           *string            `json:"b"`
-	Specifier   *string            `json:"specifier"`
-	Prereleases *bool              `json:"prereleases"`
-	Requirement *string            `json:"requirement"`
-	Marker      *string            `json:"marker"`
-	Environment map[string]*string `json:"environment"`
-	Name        *string            `json:"name"`
-}
-
-func answerLine(b, line []byte) []byte {
+// answerLine appends the answer to one input line to b.
+func answerLine(b, line []byte, req *specRequest) []byte {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return appendError(b, "empty line")
 	}
-	var req specRequest
-	if err := json.Unmarshal(line, &req); err != nil {
-		return appendError(b, "bad request: "+err.Error())
+	if msg := decodeRequest(line, req); msg != "" {
+		return appendError(b, msg)
 	}
-	switch req.Op {
+	if req.has&fOp == 0 || req.bad&fOp != 0 {
+		return appendError(b, `missing string field "op"`)
+	}
+	switch req.op {
 	case "version":
-		return answerVersion(b, &req)
+		return answerVersion(b, req)
 	case "compare":
-		return answerCompare(b, &req)
+		return answerCompare(b, req)
 	case "contains":
-		return answerContains(b, &req)
+		return answerContains(b, req)
 	case "requirement":
-		return answerRequirement(b, &req)
+		return answerRequirement(b, req)
 	case "marker":
-		return answerMarker(b, &req)
+		return answerMarker(b, req)
 	case "normalize":
-		return answerNormalize(b, &req)
+		return answerNormalize(b, req)
 	}
-	return appendError(b, "unknown op "+strconv.Quote(req.Op))
-}
-
-func missing(b []byte, field string) []byte {
-	return appendError(b, "missing string field "+strconv.Quote(field))
+	return appendError(b, "unknown op "+strconv.Quote(req.op))
 }
 
 func answerVersion(b []byte, req *specRequest) []byte {
-	if req.Version == nil {
-		return missing(b, "version")
+	s, msg := req.field(fVersion)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	v, err := pep440.Parse(*req.Version)
+	v, err := pep440.Parse(s)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
-	b = append(b, `{"ok":true,"normalized":`...)
-	b = appendJSONString(b, v.String())
-	b = append(b, `,"public":`...)
-	b = appendJSONString(b, v.Public().String())
+	// A normal form holds no quote, backslash or control character.
+	b = append(b, `{"ok":true,"normalized":"`...)
+	b = v.AppendTo(b)
+	b = append(b, `","public":"`...)
+	b = v.Public().AppendTo(b)
+	b = append(b, '"')
 	b = append(b, `,"epoch":`...)
 	b = append(b, v.EpochString()...)
 	b = append(b, `,"release":[`...)
@@ -201,17 +188,19 @@ func answerVersion(b []byte, req *specRequest) []byte {
 }
 
 func answerCompare(b []byte, req *specRequest) []byte {
-	if req.A == nil {
-		return missing(b, "a")
+	sa, msg := req.field(fA)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	if req.B == nil {
-		return missing(b, "b")
+	sb, msg := req.field(fB)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	va, err := pep440.Parse(*req.A)
+	va, err := pep440.Parse(sa)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
-	vb, err := pep440.Parse(*req.B)
+	vb, err := pep440.Parse(sb)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
@@ -221,28 +210,26 @@ func answerCompare(b []byte, req *specRequest) []byte {
 }
 
 func answerContains(b []byte, req *specRequest) []byte {
-	if req.Specifier == nil {
-		return missing(b, "specifier")
+	spec, msg := req.field(fSpecifier)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	if req.Version == nil {
-		return missing(b, "version")
+	vs, msg := req.field(fVersion)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	set, err := pep440.ParseSpecifierSet(*req.Specifier)
+	set, err := pep440.ParseSpecifierSet(spec)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
-	v, err := pep440.Parse(*req.Version)
+	v, err := pep440.Parse(vs)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
-	pre := pep440.PrereleasesDefault
-	if req.Prereleases != nil {
-		pre = pep440.PrereleasesExclude
-		if *req.Prereleases {
-			pre = pep440.PrereleasesAllow
-		}
+	if req.bad&fPrereleases != 0 {
+		return appendError(b, `field "prereleases" must be null, true or false`)
 	}
-	ok, err := set.Match(v, pre)
+	ok, err := set.Match(v, req.pre)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
@@ -250,10 +237,11 @@ func answerContains(b []byte, req *specRequest) []byte {
 }
 
 func answerRequirement(b []byte, req *specRequest) []byte {
-	if req.Requirement == nil {
-		return missing(b, "requirement")
+	s, msg := req.field(fRequirement)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	r, err := pep508.ParseRequirement(*req.Requirement)
+	r, err := pep508.ParseRequirement(s)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
@@ -269,8 +257,9 @@ func answerRequirement(b []byte, req *specRequest) []byte {
 		b = appendJSONString(b, e)
 	}
 	b = append(b, `],"specifier":[`...)
-	for i, s := range r.Specifier.Specifiers() {
-		if i > 0 {
+	i := 0
+	for s := range r.Specifier.All() {
+		if i++; i > 1 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"operator":`...)
@@ -295,26 +284,18 @@ func answerRequirement(b []byte, req *specRequest) []byte {
 }
 
 func answerMarker(b []byte, req *specRequest) []byte {
-	if req.Marker == nil {
-		return missing(b, "marker")
+	s, msg := req.field(fMarker)
+	if msg != "" {
+		return appendError(b, msg)
 	}
-	env := make(map[string]string, len(req.Environment))
-	for k, v := range req.Environment {
-		switch {
-		case v != nil:
-			env[k] = *v
-		case k == "extra":
-			// packaging accepts extra=None and treats it as "".
-			env[k] = ""
-		default:
-			return appendError(b, "environment value of "+strconv.Quote(k)+" is not a string")
-		}
-	}
-	m, err := pep508.ParseMarker(*req.Marker)
+	m, err := pep508.ParseMarker(s)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
-	ok, err := m.Evaluate(env)
+	if req.bad&fEnvironment != 0 {
+		return appendError(b, `field "environment" must be an object of strings ("extra" may be null)`)
+	}
+	ok, err := m.Evaluate(req.env)
 	if err != nil {
 		return appendError(b, err.Error())
 	}
@@ -322,13 +303,14 @@ func answerMarker(b []byte, req *specRequest) []byte {
 }
 
 func answerNormalize(b []byte, req *specRequest) []byte {
-	if req.Name == nil {
-		return missing(b, "name")
+	s, msg := req.field(fName)
+	if msg != "" {
+		return appendError(b, msg)
 	}
 	b = append(b, `{"ok":true,"result":`...)
-	b = appendJSONString(b, pep508.Normalize(*req.Name))
+	b = appendJSONString(b, pep508.Normalize(s))
 	b = append(b, `,"valid":`...)
-	b = strconv.AppendBool(b, pep508.ValidName(*req.Name))
+	b = strconv.AppendBool(b, pep508.ValidName(s))
 	return append(b, '}')
 }
 

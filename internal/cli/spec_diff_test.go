@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -645,4 +646,42 @@ func (g *gen) environment() map[string]any {
 		env["posix"] = "x"
 	}
 	return env
+}
+
+// BenchmarkSpecStream runs `airlock spec` in-process over 20,000 generated
+// questions of every kind (the differential test's mix).
+func BenchmarkSpecStream(b *testing.B) {
+	g := newGen(1, 1)
+	pool := g.versionPool(300)
+	var in bytes.Buffer
+	env := g.environment()
+	for i := 0; i < 20000; i++ {
+		var q question
+		switch i % 6 {
+		case 0:
+			q = question{"op": "version", "version": g.version()}
+		case 1:
+			q = question{"op": "compare", "a": pool[g.r.IntN(len(pool))], "b": pool[g.r.IntN(len(pool))]}
+		case 2:
+			q = question{"op": "contains", "specifier": g.specifierSet(pool), "version": pool[g.r.IntN(len(pool))]}
+		case 3:
+			q = question{"op": "requirement", "requirement": g.requirement(pool)}
+		case 4:
+			q = question{"op": "marker", "marker": g.marker(pool, 2), "environment": env}
+		default:
+			q = question{"op": "normalize", "name": g.name()}
+		}
+		line, _ := json.Marshal(q)
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	data := in.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := runSpec(bytes.NewReader(data), io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20000, "ns/question")
 }
