@@ -23,6 +23,12 @@ type OCI struct {
 	runtime string // absolute path
 	name    string // runc, crun, runsc, ...
 	root    string // the runtime's state directory
+	// keep is set for runtimes whose run command takes --keep (runc): the
+	// container and its cgroup survive the command until airlock has read
+	// the cgroup's totals (peak memory, OOM kills, CPU). Others (crun)
+	// remove the cgroup as the command exits, so those totals are lost and
+	// an OOM kill is reported as a plain SIGKILL.
+	keep bool
 }
 
 var _ Runner = (*OCI)(nil)
@@ -64,7 +70,7 @@ func NewOCI(ctx context.Context, opts Options) (*OCI, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return &OCI{base: b, runtime: path, name: name, root: root}, nil
+	return &OCI{base: b, runtime: path, name: name, root: root, keep: name == "runc"}, nil
 }
 
 // Run implements [Runner].
@@ -141,7 +147,11 @@ func (s *ociStart) bundle(r *run) error {
 }
 
 func (s *ociStart) command(r *run) (*exec.Cmd, error) {
-	cmd := exec.Command(s.d.runtime, "--root", s.d.root, "run", "--keep", "--bundle", s.dir, "--pid-file", s.pidOut, s.id)
+	args := []string{"--root", s.d.root, "run", "--bundle", s.dir, "--pid-file", s.pidOut}
+	if s.d.keep {
+		args = append(args, "--keep")
+	}
+	cmd := exec.Command(s.d.runtime, append(args, s.id)...)
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}

@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/airlock-dev/airlock/internal/sandbox/cgroup"
 )
 
 // TestRunBasics covers what every driver must do besides confining: the
@@ -322,4 +325,50 @@ func TestReap(t *testing.T) {
 	if _, err := os.Stat("/etc"); err != nil {
 		t.Fatal("/etc is gone")
 	}
+}
+
+// TestOCIOtherRuntimes runs a trivial command with the OCI runtimes other
+// than runc that the host has. crun refuses hybrid cgroup hosts (like this
+// project's development VMs); there, the refusal must come back as an
+// ErrUnavailable error that quotes crun, not as the command's failure.
+func TestOCIOtherRuntimes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the oci driver needs root")
+	}
+	for _, rt := range []string{"crun", "runsc"} {
+		t.Run(rt, func(t *testing.T) {
+			if _, err := exec.LookPath(rt); err != nil {
+				t.Skipf("%s is not installed", rt)
+			}
+			r, err := NewOCI(context.Background(), Options{StateDir: t.TempDir(), TempDir: reachableTempDir(t), Runtime: rt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Run(context.Background(), Spec{Argv: []string{python, "-c", "print('in', __import__('os').getcwd())"}})
+			if hybridHost(t) && rt == "crun" {
+				if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "hybrid") {
+					t.Errorf("crun on a hybrid host: %+v, %v; want ErrUnavailable quoting crun", res, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, res, Exited, 0)
+			if res.Stdout != "in /work\n" {
+				t.Errorf("stdout %q", res.Stdout)
+			}
+		})
+	}
+}
+
+// hybridHost reports whether the host's controllers are on v1 while a v2
+// hierarchy is mounted too.
+func hybridHost(t *testing.T) bool {
+	m, err := cgroup.Host()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Layout()
+	return l.Version == cgroup.V1 && l.Unified.Mount != ""
 }
