@@ -133,8 +133,9 @@ func isPipAPI(ref string) bool {
 	case ref == "pip.main", ref == "pip.__main__._main":
 		return true
 	case strings.HasPrefix(ref, "pip._internal."):
-		return strings.HasSuffix(ref, ".main") || strings.HasSuffix(ref, "._main") ||
-			strings.Contains(ref, "create_command") || strings.Contains(ref, "InstallCommand")
+		// main() of pip's CLI or of one of its commands:
+		// pip._internal.cli.main.main, create_command("install").main.
+		return strings.HasSuffix(ref, ".main") || strings.HasSuffix(ref, "._main")
 	case strings.HasPrefix(ref, "setuptools.command.easy_install.") || strings.HasPrefix(ref, "easy_install."):
 		return strings.HasSuffix(ref, ".main")
 	case ref == "conda.cli.main", ref == "conda.cli.main.main", ref == "conda.cli.python_api.run_command",
@@ -275,9 +276,12 @@ func (a *analyzer) checkMethod(n pysyntax.Node, recv value, method string, ca ca
 	switch {
 	case recv.isStr() && !recv.isPath && method == "join":
 		arg := ca.arg(0, "")
+		// Only constant codes hide text; chr() over a computed range is
+		// ordinary code.
 		if isChrIterable(a, arg) {
-			v := a.eval(n, 0)
-			a.report(RuleCharChain, 0, n, "builds %s from chr() codes", preview(v))
+			if v := a.eval(n, 0); v.exact && len(v.s) >= 4 {
+				a.report(RuleCharChain, 0, n, "builds %s from chr() codes", preview(v))
+			}
 		}
 	case recv.file != nil && (method == "write" || method == "writelines"):
 		if a.eval(ca.arg(0, ""), 0).taint&tDownload != 0 {

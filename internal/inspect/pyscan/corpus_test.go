@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/airlock-dev/airlock/internal/inspect"
+	"github.com/airlock-dev/airlock/internal/inspect/pysyntax"
 )
 
 var wantRE = regexp.MustCompile(`# want: ([A-Z0-9 ]+)`)
@@ -123,3 +124,29 @@ func TestCorpusNotebook(t *testing.T) {
 		compareLines(t, fmt.Sprintf("%s:cell %d", file, i+1), w, got(cellFs), cellFs)
 	}
 }
+
+func TestNotScanned(t *testing.T) {
+	s := New()
+	big := []byte(strings.Repeat("x = 1\n", pysyntaxMaxLines()))
+	fs, err := s.ScanSource(context.Background(), "big.py", big)
+	if err != nil || len(fs) != 1 || fs[0].Rule != RuleNotScanned {
+		t.Errorf("ScanSource(%d bytes) = %v, %v; want one AL901", len(big), fs, err)
+	}
+	fs, err = s.ScanNotebook(context.Background(), "bad.ipynb", []byte("{not json"))
+	if err != nil || len(fs) != 1 || fs[0].Rule != RuleNotScanned || !strings.Contains(fs[0].Message, "not a readable notebook") {
+		t.Errorf("ScanNotebook(bad JSON) = %v, %v", fs, err)
+	}
+	// nbformat 3 keeps cells under worksheets, with "input" for the source.
+	v3 := `{"worksheets": [{"cells": [{"cell_type": "code", "input": ["!pip install x\n"]}]}]}`
+	fs, err = s.ScanNotebook(context.Background(), "v3.ipynb", []byte(v3))
+	if err != nil || len(fs) != 1 || fs[0].Rule != RuleNotebookInstall || fs[0].Cell != 1 {
+		t.Errorf("ScanNotebook(nbformat 3) = %v, %v", fs, err)
+	}
+	// ScanFile dispatches on the extension.
+	fs, _ = s.ScanFile(context.Background(), "x.IPYNB", []byte(v3))
+	if len(fs) != 1 {
+		t.Errorf("ScanFile(.IPYNB) = %v", fs)
+	}
+}
+
+func pysyntaxMaxLines() int { return pysyntax.MaxSourceSize/6 + 1 }

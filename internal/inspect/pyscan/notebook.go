@@ -251,26 +251,31 @@ func (a *analyzer) checkBlob(n pysyntax.Node) {
 	if kind == "" {
 		return
 	}
-	a.report(RuleEncodedBlob, 0, n, "holds a %d-character %s constant", len(v.s), kind)
-	var out string
-	var ok bool
-	switch kind {
-	case "base64", "hex":
-		out, ok = decode(kind, v.s)
-	default:
-		out, ok = v.s, true
+	out := v.s
+	if kind != "escaped bytes" {
+		var ok bool
+		if out, ok = decode(kind, v.s); !ok {
+			out = ""
+		}
 	}
-	if !ok {
-		return
-	}
+	compressed := false
 	for _, c := range []struct{ magic, kind string }{{"\x78", "zlib"}, {"\x1f\x8b", "gzip"}, {"BZh", "bz2"}} {
 		if strings.HasPrefix(out, c.magic) {
 			if d, ok := decode(c.kind, out); ok {
-				out = d
+				out, compressed = d, true
 			}
 			break
 		}
 	}
+	// Escaped bytes are everywhere in generated code (protobuf
+	// descriptors); only a compressed payload makes them suspect.
+	if kind == "escaped bytes" && !compressed {
+		return
+	}
+	if compressed {
+		kind = "compressed " + kind
+	}
+	a.report(RuleEncodedBlob, 0, n, "holds a %d-character %s constant", len(v.s), kind)
 	if looksLikeCode(out) {
 		a.nest(out, posOf(n), "in code hidden in a "+kind+" blob")
 	}

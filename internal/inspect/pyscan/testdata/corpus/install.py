@@ -28,6 +28,10 @@ pip_main(["install", "termcolor"])  # want: AL102
 from pip._internal import main as internal_main
 internal_main(["install", "x"])  # want: AL102
 
+from pip._internal.commands import create_command
+install_cmd = create_command("install")
+install_cmd.main(["requests"])  # want: AL102
+
 runpy.run_module("pip", run_name="__main__")  # want: AL103
 runpy._run_module_as_main("pip")  # want: AL103
 
