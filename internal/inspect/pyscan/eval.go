@@ -873,7 +873,7 @@ func (a *analyzer) evalCall(n pysyntax.Node, depth int) value {
 		return decoded(in, kind)
 	case "builtins.compile":
 		return arg(0, "source")
-	case "socket.socket", "socket.create_connection", "socket.fromfd", "socket.socketpair", "ssl.wrap_socket":
+	case "socket.socket", "socket.create_connection", "ssl.wrap_socket":
 		return value{ref: "socket.socket()", taint: tSocket}
 	}
 	if kind, ok := decoderFuncs[ref]; ok && kind != "" {
