@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
 	python3 python3-pip python3-venv python3-packaging # the reference implementations and sandboxed pip
 	bubblewrap runc crun                               # sandbox drivers
+	util-linux                                         # prlimit and setpriv, which the sandbox drivers start
 	bandit                                             # the optional second scan engine
 	postgresql                                         # the Postgres half of the store conformance suite
 	nginx-light wrk curl                               # make bench: reference server, load generator, warm-up requests
