@@ -22,10 +22,12 @@ import (
 	"github.com/airlock-dev/airlock/internal/inspect/bandit"
 	"github.com/airlock-dev/airlock/internal/inspect/pyscan"
 	"github.com/airlock-dev/airlock/internal/inspect/pysyntax"
+	"github.com/airlock-dev/airlock/internal/policy"
 )
 
 // scanOptions are the flags of airlock scan.
 type scanOptions struct {
+	policyFile string
 	format     string
 	withBandit bool
 	banditBin  string
@@ -58,9 +60,11 @@ Wheels and sdists also get the artifact checks of the install pipeline
 (.pth files, scripts that shadow commands, RECORD, unsafe members, size
 limits; sdists are denied). docs/scan.md lists every rule.
 
---action NAME=ACTION sets deny, review or off for a rule family (install,
-exec, obfuscation, exfiltration, persistence, startup-hook, shadowing,
-integrity, archive, limits, sdist, bandit) or one rule id (AL203, B602).
+The policy file's scan section (--policy, else $AIRLOCK_POLICY; see
+docs/policy.md) sets deny, review or off for rule families (install, exec,
+obfuscation, exfiltration, persistence, startup-hook, shadowing, integrity,
+archive, limits, sdist, bandit) and rule ids (AL203, B602). --action
+NAME=ACTION does the same on the command line and wins over the file.
 
 --with-bandit also runs bandit (Debian's package) on the same Python files
 (for archives, on temporary copies of their .py files) and merges its
@@ -86,6 +90,7 @@ unreadable files).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "text", "output format: text, json or sarif")
+	f.StringVar(&o.policyFile, "policy", "", "policy file whose scan section sets the actions (default $AIRLOCK_POLICY)")
 	f.BoolVar(&o.withBandit, "with-bandit", false, "also run bandit and merge its findings")
 	f.StringVar(&o.banditBin, "bandit", "", "the bandit executable (implies --with-bandit; default: bandit on PATH)")
 	f.StringVar(&o.banditSev, "bandit-severity", "medium", "lowest bandit severity to report: low, medium or high")
@@ -256,7 +261,10 @@ func (a *app) scan(ctx context.Context, o scanOptions, args []string) error {
 	default:
 		return usageErrorf("--format: %q is not text, json or sarif", o.format)
 	}
-	var cfg inspect.Config
+	cfg, err := a.scanPolicy(o.policyFile)
+	if err != nil {
+		return err
+	}
 	for _, kv := range o.actions {
 		name, val, ok := strings.Cut(kv, "=")
 		var act inspect.Action
@@ -360,6 +368,39 @@ func (a *app) scan(ctx context.Context, o scanOptions, args []string) error {
 		return withCode(ExitReview, nil)
 	}
 	return nil
+}
+
+// scanPolicy reads the scan section of the policy file (path, else
+// $AIRLOCK_POLICY; none: every rule keeps its default).
+func (a *app) scanPolicy(path string) (inspect.Config, error) {
+	var cfg inspect.Config
+	if path == "" {
+		path = a.getenv("AIRLOCK_POLICY")
+	}
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := readFileLimited(path, policy.MaxPolicySize)
+	if err != nil {
+		return cfg, usageErrorf("policy: %v", err)
+	}
+	pc, err := policy.Parse(path, data)
+	if err != nil {
+		return cfg, usageErrorf("%v", err)
+	}
+	for _, s := range pc.Scan.Settings {
+		act := inspect.ActionOff
+		switch s.Action {
+		case policy.RuleReview:
+			act = inspect.ActionReview
+		case policy.RuleDeny:
+			act = inspect.ActionDeny
+		}
+		if err := cfg.Set(s.Name, act); err != nil {
+			return cfg, usageErrorf("%s:%d:%d: scan: %v", path, s.Pos.Line, s.Pos.Col, err)
+		}
+	}
+	return cfg, nil
 }
 
 // scanSummary counts findings by action.
