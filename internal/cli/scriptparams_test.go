@@ -32,8 +32,9 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exit": cmdExit,
-			"pypi": cmdPypi,
+			"exit":      cmdExit,
+			"pypi":      cmdPypi,
+			"httpserve": cmdHTTPServe,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -28,8 +28,8 @@ type Options struct {
 	// as that user.
 	UID, GID int
 	// Forwarder is the binary mounted into proxy-mode sandboxes. It must
-	// dispatch [ForwardCommand] to [ForwardMain] (and, for the OCI driver,
-	// [LoopbackCommand] to [LoopbackMain]). Empty means os.Executable().
+	// dispatch its first argument [ForwardCommand] to [ForwardMain]. Empty
+	// means os.Executable().
 	Forwarder string
 	// Bwrap is the bubblewrap binary for [NewBwrap]; empty means "bwrap"
 	// on PATH.

@@ -20,12 +20,8 @@ const (
 
 // ForwardCommand is the hidden subcommand (the first argument after the
 // program name) that airlock's binary must dispatch to [ForwardMain]: the
-// forwarder that runs inside a sandbox in proxy mode. The OCI driver also
-// uses [LoopbackCommand] as a runtime hook.
-const (
-	ForwardCommand  = "__sandbox-forward"
-	LoopbackCommand = "__sandbox-loopback"
-)
+// forwarder that runs inside a sandbox in proxy mode.
+const ForwardCommand = "__sandbox-forward"
 
 // sandboxHostname is the sandbox's host name, so the host's is not leaked.
 const sandboxHostname = "sandbox"

@@ -368,6 +368,9 @@ func (r *run) reach(src string) (string, error) {
 // already in the record).
 func (r *run) createGroup() error {
 	g, err := r.b.cg.Create("airlock-"+r.id, groupLimits(r.spec.Limits))
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w: %w (creating cgroups needs root, or a delegated cgroup v2 such as systemd-run --user --scope -p Delegate=yes gives)", ErrUnavailable, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

@@ -16,13 +16,14 @@
 //     and then the run goes next to it (a child of its parent), which is
 //     what runc does with relative cgroup paths.
 //
-// Traps this package handles: writing a pid into a v1 hierarchy moves only
-// that process (not its existing children), so a process must join before
-// it forks; a v1 group can only be killed reliably by freezing it first
-// (a fork bomb outruns a kill loop), while v2 has cgroup.kill; rmdir fails
-// with EBUSY until the last task has exited; and memory.memsw (v1) or
-// memory.swap.max (v2) must be set too or a memory limit only moves pages to
-// swap.
+// Traps this package handles: writing a pid into a hierarchy moves only
+// that process (not its existing children), so a process must be born in
+// the group or join before it forks ([Group.JoinThread] on v1,
+// CLONE_INTO_CGROUP on v2); v2 has cgroup.kill, v1 needs a kill loop,
+// frozen first where the group has a freezer (a fork bomb can outrun a kill
+// loop; the pids limit bounds it otherwise); rmdir fails with EBUSY until
+// the last task has exited; and memory.memsw (v1) or memory.swap.max (v2)
+// must be set too or a memory limit only moves pages to swap.
 //
 // The package does no logging. Layout parsing is pure; every other function
 // works on the paths of a [Layout], so tests can point it at a fake tree.
