@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/airlock-dev/airlock/internal/inspect"
@@ -150,3 +151,33 @@ func TestNotScanned(t *testing.T) {
 }
 
 func pysyntaxMaxLines() int { return pysyntax.MaxSourceSize/6 + 1 }
+
+// TestConcurrentScan scans the corpus from several goroutines at once with
+// one Scanner (run with -race) and expects the sequential results.
+func TestConcurrentScan(t *testing.T) {
+	files, _ := filepath.Glob("testdata/corpus/*.py")
+	s := New()
+	want := map[string]int{}
+	srcs := map[string][]byte{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[f] = src
+		fs, _ := s.ScanSource(context.Background(), f, src)
+		want[f] = len(fs)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for f, src := range srcs {
+				fs, err := s.ScanSource(context.Background(), f, src)
+				if err != nil || len(fs) != want[f] {
+					t.Errorf("%s: %d findings (%v), want %d", f, len(fs), err, want[f])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
