@@ -449,3 +449,26 @@ func TestHostJoinThread(t *testing.T) {
 		t.Errorf("group still lists processes %v", pids)
 	}
 }
+
+func FuzzParseLayout(f *testing.F) {
+	f.Add(hybridMountinfo, hybridCgroup, "hugetlb\n")
+	f.Add(v2Mountinfo, v2Cgroup, "cpu memory pids\n")
+	f.Add(comountMountinfo, comountCgroup, "")
+	f.Add(`1 2 3:4 / /a\040b rw - cgroup x rw,memory,pids`, "1:memory,pids:/x\n", "")
+	f.Fuzz(func(t *testing.T, mountinfo, procCgroup, controllers string) {
+		l, err := ParseLayout([]byte(mountinfo), []byte(procCgroup), []byte(controllers))
+		if err != nil {
+			return
+		}
+		// A layout it accepts has every required controller somewhere.
+		for _, c := range Required {
+			if l.Version == V1 {
+				if _, ok := l.V1Hierarchy(c); !ok {
+					t.Fatalf("v1 layout without %s: %+v", c, l)
+				}
+			} else if l.Version != V2 || l.Unified.Mount == "" {
+				t.Fatalf("layout of version %v: %+v", l.Version, l)
+			}
+		}
+	})
+}
