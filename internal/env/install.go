@@ -380,7 +380,7 @@ func (in *Installer) install(ctx context.Context, e *Env, req Request, res *Resu
 	}
 
 	// 5. Install exactly that set, offline, then pip check.
-	in.opts.Progress(fmt.Sprintf("installing %d vetted wheel(s) offline in a sandbox", len(nodes)))
+	in.opts.Progress(fmt.Sprintf("installing %d vetted wheel(s) offline in a sandbox, then pip check", len(nodes)))
 	if err := in.installStaged(ctx, e, nodes, st); err != nil {
 		return err
 	}

@@ -111,11 +111,14 @@ func resolveArgv(python, runner string, port int, constraints, pre bool) []strin
 	return a
 }
 
-// installArgv installs exactly the vetted set: no index, no dependencies
+// installArgv installs exactly the vetted set — no index, no dependencies
 // of its own, every file pinned by hash, wheels only, from a directory that
-// holds only the vetted files.
+// holds only the vetted files — and then runs pip check, both in one
+// interpreter through [installDriver] (a second pip process would cost a
+// third of a second of start-up).
 func installArgv(python, runner string) []string {
-	return []string{python, runner, "install",
+	return []string{python, "-I", sandbox.WorkPath + "/" + driverName, filepath.Dir(filepath.Dir(runner)),
+		"install",
 		"--no-index", "--no-deps", "--require-hashes", "--only-binary", ":all:",
 		"--find-links", vettedInside + "/" + wheelsName,
 		"--no-warn-script-location", "--progress-bar", "off", "--quiet",
@@ -123,10 +126,51 @@ func installArgv(python, runner string) []string {
 	}
 }
 
-// checkArgv runs pip check.
-func checkArgv(python, runner string) []string {
-	return []string{python, runner, "check"}
-}
+// driverName is the install driver's file in the sandbox's work directory.
+const driverName = "airlock_install.py"
+
+// checkFailed is the driver's exit status when the install succeeded and
+// pip check failed; checkMarker separates the two commands' output.
+const (
+	checkFailed = 101
+	checkMarker = "airlock: pip check\n"
+)
+
+// installDriver runs the system pip (from the directory given as its first
+// argument, exactly as pip's own __pip-runner__.py does for pip --python)
+// with the remaining arguments, and then `pip check`, in the same
+// interpreter. It exits with pip install's status, or with checkFailed
+// when the install succeeded and pip check did not.
+var installDriver = strings.ReplaceAll(`# airlock's install driver: pip install, then pip check, in one interpreter.
+import importlib
+import sys
+from importlib.machinery import PathFinder
+
+PIP_ROOT = sys.argv[1]
+
+
+class PipFinder:
+    """Imports pip, and only pip, from PIP_ROOT (what __pip-runner__.py does)."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if fullname != "pip":
+            return None
+        return PathFinder.find_spec(fullname, [PIP_ROOT], target)
+
+
+sys.meta_path.insert(0, PipFinder)
+from pip._internal.cli.main import main
+
+rc = main(sys.argv[2:])
+if rc:
+    sys.exit(rc)
+sys.stdout.write("airlock: pip check\n")
+sys.stdout.flush()
+importlib.invalidate_caches()
+rc = main(["check"])
+sys.exit(CHECK_FAILED if rc else 0)
+`, "CHECK_FAILED", strconv.Itoa(checkFailed))
 
 // PipError is a sandboxed pip run that did not succeed.
 type PipError struct {

@@ -32,6 +32,13 @@ const proxyPort = sandbox.DefaultProxyPort
 func (in *Installer) resolve(ctx context.Context, e *Env, rq *request, h *index.Handler) ([]*Node, error) {
 	ml := newMemListener()
 	srv := &http.Server{
+		// pip asks for JSON pages, where pip 23.0 ignores PEP 658 metadata
+		// files (it wants the key PEP 714 retired), so it downloads each
+		// candidate wheel to read its metadata: into the verified cache,
+		// where step 4 finds it. Serving it HTML instead, where pip 23.0
+		// does use metadata files, would trip pip's check that a metadata
+		// file's Name is spelt exactly as the requirement (pip issue
+		// 11847): "Django" for "django" fails.
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(in.opts.Logger.Handler(), slog.LevelDebug),
