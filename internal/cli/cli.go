@@ -96,6 +96,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 		a.scanCommand(),
 		a.envCommand(),
 		a.installCommand(),
+		a.pipCommand(),
 	)
 	return root
 }
