@@ -183,10 +183,6 @@ func (a *app) runSpec(cmd *cobra.Command, f runFlags, args []string) (sandbox.Sp
 		return spec, usageErrorf("--timeout, --memory and --pids must be positive, --cpus zero or more")
 	}
 	spec.Limits = sandbox.Limits{Wall: f.timeout, Memory: f.memory, CPUs: f.cpus, Pids: f.pids}
-	// --env NAME (the environments' flag, to come) belongs here: bind the
-	// environment's venv read-only (spec.Binds, at its own path, where its
-	// scripts' shebangs point) and put its bin directory first on PATH
-	// (spec.PathPrefix).
 	if err := spec.Limits.Validate(); err != nil {
 		return spec, usageError{err}
 	}
@@ -215,6 +211,9 @@ func (a *app) runSpec(cmd *cobra.Command, f runFlags, args []string) (sandbox.Sp
 	default:
 		return spec, usageErrorf("put the command after --, as in: airlock run -- %s", strings.Join(args, " "))
 	}
+	// --env NAME binds the environment's venv read-only at its own path
+	// (where its scripts' shebangs point), puts its bin directory first on
+	// PATH, and runs FILE.py with its interpreter (env.go).
 	if f.env != "" {
 		if err := a.applyEnv(&spec, f.env); err != nil {
 			return spec, err
