@@ -227,6 +227,15 @@ func (g *gen) all() []question {
 	for range g.n(4000) {
 		qs = append(qs, question{"op": "marker", "marker": g.marker(pool, 3), "environment": g.environment()})
 	}
+	for range g.n(3000) {
+		qs = append(qs, question{"op": "requirement", "requirement": g.soup(pool, true)})
+	}
+	for range g.n(2500) {
+		qs = append(qs, question{"op": "marker", "marker": g.soup(pool, false), "environment": g.environment()})
+	}
+	for range g.n(1500) {
+		qs = append(qs, question{"op": "requirement", "requirement": g.reqName() + g.pick(" @ ", "@", " @", "@ ") + g.url()})
+	}
 	for _, s := range nameSeeds {
 		qs = append(qs, question{"op": "normalize", "name": s})
 	}
@@ -684,4 +693,67 @@ func BenchmarkSpecStream(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20000, "ns/question")
+}
+
+// soupTokens are pieces of the requirement and marker grammars, put
+// together at random to reach the parser's corners.
+var soupTokens = []string{
+	" ", " ", "\t", "  ", "\n", "\u00a0", "(", ")", "[", "]", ",", ";", "@", "==", "!=", "<=", ">=", "<", ">", "~=", "===",
+	"=", "!", "in", "not", "not in", "and", "or", "andx", "ino", "extra", "python_version", "os.name", "os_name",
+	"sys.platform", "platform_release", "'3.8'", "\"3.8\"", "'a b'", "''", "'", "\"", "'x\\'y'", "'\\x41'", "foo", "Foo_",
+	"bar-baz", "1.0", "1.0.*", "v2", "1.0a1", "+local", ".post1", "dev", "*", "é", "ſ", "K", "İ", "#", "\\", "-", "_", ".",
+	"http://x", "file:///x", "0", "9", "a", "Z",
+}
+
+func (g *gen) soup(pool []string, requirement bool) string {
+	var b strings.Builder
+	if requirement {
+		b.WriteString(g.reqName())
+	}
+	n := 1 + g.r.IntN(9)
+	for range n {
+		switch g.r.IntN(8) {
+		case 0:
+			b.WriteString(pool[g.r.IntN(len(pool))])
+		case 1:
+			b.WriteString(g.markerValue(pool))
+		case 2:
+			b.WriteString(markerVariables[g.r.IntN(len(markerVariables))])
+		default:
+			b.WriteString(soupTokens[g.r.IntN(len(soupTokens))])
+		}
+	}
+	return b.String()
+}
+
+// url makes URLs of many shapes for "name @ URL".
+func (g *gen) url() string {
+	scheme := g.pick("http", "https", "HTTP", "file", "FILE", "git+https", "git+ssh", "ftp", "sftp", "svn+ssh", "c", "1http", "h.t-t+p", "", "data", "tel", "sip")
+	var b strings.Builder
+	if scheme != "" || g.chance(0.3) {
+		b.WriteString(scheme + ":")
+	}
+	if g.chance(0.85) {
+		b.WriteString("//")
+		if g.chance(0.2) {
+			b.WriteString(g.pick("user@", "user:pw@", "@", "a@b@", "::@"))
+		}
+		b.WriteString(g.pick("example.com", "localhost", "", "[::1]", "[::1", "::1]", "[1.2.3.4]", "[v1.x]", "[vz.x]",
+			"[fe80::1%eth0]", "[fe80::1%]", "[1::2::3]", "[1:2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7:8:9]", "[::ffff:1.2.3.4]",
+			"[::ffff:1.2.3.256]", "[::01.2.3.4]", "a[::1]", "[::1]x", "[::1]:8080", "h\u2100", "h\uff0f", "h\u00e9", "h\u212a",
+			"[12345::1]", "[:1::]", "[1::]", "[::]", "[:::]", "[1:2:3:4:5:6:7::]", "[::2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7]"))
+		if g.chance(0.2) {
+			b.WriteString(g.pick(":80", ":", ":x"))
+		}
+	}
+	b.WriteString(g.pick("", "/", "/path/to/pkg.whl", "//double", "/a;b/c;d", ";p", "/x?", "/x?q=1", "/x#", "/x#frag", "/x?#",
+		"relative", "/\u00e9", "/x%20y", "/x\ty", "/x\ry"))
+	s := b.String()
+	if g.chance(0.05) {
+		s = g.pick("\x01", "\x1f", " ", "\x00") + s
+	}
+	if g.chance(0.05) {
+		s += g.pick(" ; os_name == 'a'", ";os_name=='a'", " ", "\n")
+	}
+	return s
 }

@@ -1,10 +1,16 @@
 // Package pep440 implements Python package versions and version specifiers
 // (PEP 440) exactly as the reference implementation, the packaging library
-// 23.0 (Debian's python3-packaging, which pip's resolver agrees with), reads
-// and compares them. airlock judges versions an attacker may have chosen, so
-// any place where it read them differently from pip would be a bypass: the
-// goal here is agreement, quirks included, not an idealised PEP 440. A
-// differential test checks every behaviour below against packaging itself.
+// 23.0 (Debian's python3-packaging), reads and compares them. airlock judges
+// versions an attacker may have chosen, so any place where it read them
+// differently from Python's tools would be a bypass: the goal here is
+// agreement, quirks included, not an idealised PEP 440. A differential test
+// checks every behaviour below against packaging itself.
+//
+// A string that is not a PEP 440 version is an error here, as in packaging
+// 23.0. pip 23.0.1 still vendors packaging 21.3, which orders such strings
+// as a LegacyVersion (below every PEP 440 version, with a deprecation
+// warning) instead of refusing them: callers must treat a parse error as
+// "cannot judge" and fail closed, never as "no match".
 //
 // # Versions
 //
@@ -96,11 +102,18 @@
 // the error and Contains reports false: with [PrereleasesDefault], a ===
 // specifier whose text is not a version makes packaging's prereleases
 // property raise InvalidVersion; and a candidate whose public part does not
-// parse again (the U+0130 case above) makes ==, !=, <=, >= and ~= raise. One
-// deliberate deviation: when a set has both such a === specifier and a
-// specifier naming a pre-release, packaging's answer depends on the order in
-// which Python iterates a frozenset (randomised per process); airlock always
-// returns the error.
+// parse again (the U+0130 case above) makes ==, !=, <=, >= and ~= raise.
+//
+// # Deliberate differences from packaging 23.0
+//
+//   - packaging stops at the first specifier of a set that decides the
+//     answer (one naming a pre-release, for the prereleases property; one
+//     the candidate fails, for matching), in the order Python iterates a
+//     frozenset, which is randomised per process. Whether it reaches a
+//     specifier that raises is therefore a matter of chance; airlock checks
+//     every specifier and returns the error whenever one raises.
+//   - [Parse], [ParseSpecifier] and [ParseSpecifierSet] refuse inputs longer
+//     than [MaxVersionLength] and [MaxSpecifierLength] bytes.
 //
 // All functions are pure and safe for concurrent use; values are immutable.
 package pep440
