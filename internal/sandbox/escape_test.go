@@ -352,7 +352,8 @@ except MemoryError:
 		}
 	}},
 	{"sleep past the wall limit", func(t *testing.T, e *env) {
-		res := e.runPy("import time; print('start', flush=True); time.sleep(60)", Limits{Wall: time.Second})
+		// 3s: long enough for Python to start on a loaded machine.
+		res := e.runPy("import time; print('start', flush=True); time.sleep(60)", Limits{Wall: 3 * time.Second})
 		expect(t, res, Timeout, 137)
 		if res.Signal != 9 || res.Stdout != "start\n" {
 			t.Errorf("signal %d, stdout %q", res.Signal, res.Stdout)
