@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/airlock-dev/airlock/internal/env"
 	"github.com/airlock-dev/airlock/internal/index"
-	"github.com/airlock-dev/airlock/internal/index/cache"
 	"github.com/airlock-dev/airlock/internal/policy"
 )
 
@@ -94,57 +92,15 @@ func (a *app) runInstall(ctx context.Context, f installFlags) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.loadPolicy(&f.policy)
-	if err != nil {
-		return err
-	}
 	inputs, err := a.readRequest(f.request)
 	if err != nil {
 		return err
 	}
-	data, err := a.dataDir()
-	if err != nil {
-		return withCode(ExitFailed, err)
-	}
-	var ups *index.Upstreams
-	if !f.offline {
-		upstream := f.upstream
-		if upstream == "" {
-			upstream = a.getenv("AIRLOCK_UPSTREAM")
-		}
-		if upstream == "" {
-			upstream = index.DefaultUpstream
-		}
-		c, err := index.NewClient(upstream, index.ClientOptions{UserAgent: "airlock-install"})
-		if err != nil {
-			return usageErrorf("--upstream: %v", err)
-		}
-		ups = &index.Upstreams{Default: c}
-	} else if f.upstream != "" {
-		return usageErrorf("--offline contacts no upstream: drop --upstream")
-	}
-	store, err := cache.Open(filepath.Join(data, "cache", "index"), cache.Options{})
-	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
-	}
-	defer store.Close()
-	runner, err := a.runner(ctx, runFlags{driver: "bwrap"})
+	inst, closeInst, err := a.newInstaller(ctx, &f.policy, f.upstream, f.offline)
 	if err != nil {
 		return err
 	}
-	inst, err := env.NewInstaller(ctx, env.Options{
-		Runner:    runner,
-		Upstreams: ups,
-		Offline:   f.offline,
-		Cache:     store,
-		Policy:    vettingPolicy{v},
-		Audit:     env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),
-		Progress:  func(msg string) { fmt.Fprintf(a.stderr, "airlock: %s\n", msg) },
-		Logger:    a.logger.With("component", "install"),
-	})
-	if err != nil {
-		return withCode(ExitFailed, err)
-	}
+	defer closeInst()
 	res, err := inst.Install(ctx, e, env.Request{Inputs: inputs, Actor: "cli"})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
