@@ -751,6 +751,26 @@ func (s *SpecifierSet) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// Prereleases is packaging's SpecifierSet.prereleases property: whether
+// the set admits pre-releases when [PrereleasesDefault] is asked, which is
+// when one of its specifiers has ==, >=, <=, ~= or === with a pre-release
+// version. It is false for the empty set (packaging's None, which
+// SpecifierSet.contains treats as false). The error is packaging's
+// InvalidVersion for a === specifier whose text is not a version (see
+// [SpecifierSet.Match] for why airlock returns it whatever the other
+// specifiers say).
+func (s SpecifierSet) Prereleases() (bool, error) {
+	allow := false
+	for i := range s.items {
+		it := &s.items[i]
+		if it.preFail != ok {
+			return false, it.preError()
+		}
+		allow = allow || it.pre
+	}
+	return allow, nil
+}
+
 // Contains reports whether v satisfies every specifier of s, as packaging's
 // SpecifierSet.contains(v, prereleases) does. Where packaging raises (see
 // [SpecifierSet.Match]) it reports false.
@@ -771,12 +791,9 @@ func (s SpecifierSet) Contains(v Version, pre Prereleases) bool {
 func (s SpecifierSet) Match(v Version, pre Prereleases) (bool, error) {
 	allow := pre == PrereleasesAllow
 	if pre == PrereleasesDefault {
-		for i := range s.items {
-			it := &s.items[i]
-			if it.preFail != ok {
-				return false, it.preError()
-			}
-			allow = allow || it.pre
+		var err error
+		if allow, err = s.Prereleases(); err != nil {
+			return false, err
 		}
 	}
 	if !allow && v.IsPrerelease() {

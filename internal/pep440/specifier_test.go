@@ -324,3 +324,34 @@ func TestSpecifierTextMarshaling(t *testing.T) {
 		t.Errorf("UnmarshalText(~1) succeeded")
 	}
 }
+
+func TestSpecifierSetPrereleases(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    bool
+		wantErr bool
+	}{
+		{"", false, false},
+		{">=1.0", false, false},
+		{">=1.0a1", true, false},
+		{"==1.0.*", false, false},
+		{"==1.0.dev1", true, false},
+		{"<1.0a1", false, false},
+		{">1.0a1", false, false},
+		{"!=1.0a1", false, false},
+		{"~=1.0b1", true, false},
+		{"===1.0a1", true, false},
+		{"===foo", false, true},
+		{">=1.0,<=2.0a1", true, false},
+	}
+	for _, tt := range tests {
+		set, err := ParseSpecifierSet(tt.spec)
+		if err != nil {
+			t.Fatalf("ParseSpecifierSet(%q): %v", tt.spec, err)
+		}
+		got, err := set.Prereleases()
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseSpecifierSet(%q).Prereleases() = %v, %v; want %v, error %v", tt.spec, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
