@@ -221,6 +221,9 @@ func normalizeExtraValues(list []mnode) []mnode {
 //     parenthesised (`(extra == "Foo") and x`): without them the parser
 //     would normalise the value.
 func (m *Marker) String() string {
+	if m == nil {
+		return ""
+	}
 	var b strings.Builder
 	top := collapse(m.list)
 	for i, n := range top {
@@ -380,7 +383,8 @@ func (e *UndefinedComparisonError) Error() string {
 }
 
 // Evaluate reports whether the marker holds in env, as packaging's
-// Marker.evaluate(env) does. env maps variable names (python_version,
+// Marker.evaluate(env) does. A nil *Marker (a requirement without one)
+// always holds. env maps variable names (python_version,
 // sys_platform, ..., and extra) to values; "extra" defaults to "". Unlike
 // packaging, which fills missing variables from the running interpreter,
 // a missing variable is an [*UndefinedEnvironmentNameError]: airlock
@@ -402,6 +406,9 @@ func (e *UndefinedComparisonError) Error() string {
 // in env, even when that is a string too ('posix' == 'os_name' compares
 // env["os_name"]).
 func (m *Marker) Evaluate(env map[string]string) (bool, error) {
+	if m == nil {
+		return true, nil
+	}
 	return evaluate(m.list, env)
 }
 

@@ -191,3 +191,13 @@ func isUndefinedName(err error) bool {
 	_, ok := errors.AsType[*UndefinedEnvironmentNameError](err)
 	return ok
 }
+
+func TestNilMarker(t *testing.T) {
+	var m *Marker
+	if ok, err := m.Evaluate(nil); !ok || err != nil {
+		t.Errorf("(*Marker)(nil).Evaluate() = %v, %v; want true", ok, err)
+	}
+	if s := m.String(); s != "" {
+		t.Errorf("(*Marker)(nil).String() = %q", s)
+	}
+}
