@@ -90,6 +90,7 @@ Data lives in $AIRLOCK_HOME, else $XDG_DATA_HOME/airlock, else
 		a.proxyCommand(),
 		a.specCommand(),
 		a.tokenCommand(),
+		a.serveCommand(),
 		a.runCommand(),
 		a.forwardCommand(),
 		a.dbCommand(),

@@ -45,6 +45,25 @@ type vetting struct {
 // popular-name list (the refreshed one in the data directory, else the
 // embedded one). A bad policy file or unreadable data is a usage error.
 func (a *app) loadPolicy(f *policyFlags) (*vetting, error) {
+	cfg, pdata, notes, err := a.policyInputs(f)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.New(cfg, pdata)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return &vetting{policy: p, notes: notes}, nil
+}
+
+// policyInputs reads what loadPolicy builds the policy from: the policy
+// file, the data snapshots and the notes about them. airlock serve builds
+// its policies from these itself (it rebuilds them as exceptions change).
+func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []string, error) {
+	var (
+		pdata policy.Data
+		notes []string
+	)
 	cfg := policy.Default()
 	path := f.policyFile
 	if path == "" {
@@ -53,23 +72,21 @@ func (a *app) loadPolicy(f *policyFlags) (*vetting, error) {
 	if path != "" {
 		data, err := readFileLimited(path, policy.MaxPolicySize)
 		if err != nil {
-			return nil, usageErrorf("policy: %v", err)
+			return nil, pdata, nil, usageErrorf("policy: %v", err)
 		}
 		cfg, err = policy.Parse(path, data)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, pdata, nil, usageError{err}
 		}
 	}
-	v := &vetting{}
-	var pdata policy.Data
 	dir, err := a.dataDir()
 	if err != nil {
-		return nil, err
+		return nil, pdata, nil, err
 	}
 	if len(f.advisories) > 0 {
 		ix, err := feed.OpenPaths(f.advisories)
 		if err != nil {
-			return nil, usageErrorf("--advisories: %v", err)
+			return nil, pdata, nil, usageErrorf("--advisories: %v", err)
 		}
 		pdata.Advisories = ix
 	} else {
@@ -77,11 +94,11 @@ func (a *app) loadPolicy(f *policyFlags) (*vetting, error) {
 		switch {
 		case errors.Is(err, feed.ErrNoDatabase):
 		case err != nil:
-			return nil, withCode(ExitFailed, fmt.Errorf("advisory database: %w (run `airlock db update` to replace it)", err))
+			return nil, pdata, nil, withCode(ExitFailed, fmt.Errorf("advisory database: %w (run `airlock db update` to replace it)", err))
 		default:
 			pdata.Advisories = ix
 			if age := time.Since(st.Checked()); age > staleAdvisories {
-				v.notes = append(v.notes, fmt.Sprintf("the advisory database was last updated %d days ago; run `airlock db update`", int(age.Hours()/24)))
+				notes = append(notes, fmt.Sprintf("the advisory database was last updated %d days ago; run `airlock db update`", int(age.Hours()/24)))
 			}
 		}
 	}
@@ -89,16 +106,11 @@ func (a *app) loadPolicy(f *policyFlags) (*vetting, error) {
 	switch {
 	case errors.Is(err, feed.ErrNoDatabase):
 	case err != nil:
-		return nil, withCode(ExitFailed, fmt.Errorf("popular-name list: %w (run `airlock db update` to replace it)", err))
+		return nil, pdata, nil, withCode(ExitFailed, fmt.Errorf("popular-name list: %w (run `airlock db update` to replace it)", err))
 	default:
 		pdata.Popular = typosquat.New(entries, typosquat.Options{})
 	}
-	p, err := policy.New(cfg, pdata)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	v.policy = p
-	return v, nil
+	return cfg, pdata, notes, nil
 }
 
 // check decides the request and adds the data notes to the report.

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/airlock-dev/airlock/internal/index"
+	"github.com/airlock-dev/airlock/internal/policy"
+	"github.com/airlock-dev/airlock/internal/store"
+)
+
+// policyState is the policy in force, with what was built from it. It is
+// replaced as a whole (policies are immutable) when the exceptions change.
+type policyState struct {
+	policy *policy.Policy
+	judge  index.Judge
+	// notes are the remarks every answer carries besides the policy's own:
+	// the data's (a stale advisory database) and the server's.
+	notes []string
+	// exceptionIDs are the store's exceptions the policy holds, sorted.
+	exceptionIDs []int64
+	// quiet are the notes the policy writes about unused exceptions that
+	// came from approved reviews: most checks do not need most of them,
+	// and saying so in every answer would drown the notes that matter.
+	quiet map[string]bool
+}
+
+// check decides a request with the policy in force and adds the notes.
+func (st *policyState) check(opts policy.CheckOptions, inputs ...policy.Input) policy.Report {
+	rep := st.policy.Check(opts, inputs...)
+	if len(st.quiet) > 0 {
+		rep.Notes = slices.DeleteFunc(rep.Notes, func(n string) bool { return st.quiet[n] })
+	}
+	rep.Notes = append(rep.Notes, st.notes...)
+	return rep
+}
+
+// current returns the policy in force.
+func (s *Server) current() *policyState { return s.pol.Load() }
+
+// refresh re-reads the exceptions and reviews from the store and rebuilds
+// the policy when the exceptions changed.
+func (s *Server) refresh(ctx context.Context) error {
+	xs, err := s.store.Exceptions(ctx)
+	if err != nil {
+		return fmt.Errorf("reading exceptions: %w", err)
+	}
+	revs, err := s.store.Reviews(ctx, "")
+	if err != nil {
+		return fmt.Errorf("reading reviews: %w", err)
+	}
+	s.reviews.load(revs)
+	return s.rebuild(xs)
+}
+
+// rebuild builds the policy with the unexpired exceptions of xs, unless
+// the policy in force holds exactly those already.
+func (s *Server) rebuild(xs []store.Exception) error {
+	s.polMu.Lock()
+	defer s.polMu.Unlock()
+	now := s.now()
+	var ids []int64
+	var pxs []policy.Exception
+	for _, x := range xs {
+		if x.Expired(now) {
+			continue
+		}
+		px, err := policyException(x)
+		if err != nil {
+			// Approvals are checked when they are made, so only an
+			// exception written by another tool gets here.
+			s.log.Warn("ignoring an exception the policy cannot use", "exception", x.ID, "err", err)
+			continue
+		}
+		ids = append(ids, x.ID)
+		pxs = append(pxs, px)
+	}
+	slices.Sort(ids)
+	if cur := s.pol.Load(); cur != nil && slices.Equal(cur.exceptionIDs, ids) {
+		return nil
+	}
+	data := s.opts.PolicyData
+	data.Exceptions = slices.Concat(data.Exceptions, pxs)
+	p, err := policy.New(s.opts.Policy, data)
+	if err != nil {
+		return fmt.Errorf("building the policy: %w", err)
+	}
+	st := &policyState{policy: p, exceptionIDs: ids, notes: slices.Clone(s.opts.PolicyNotes), quiet: map[string]bool{}}
+	for _, px := range pxs {
+		st.quiet[fmt.Sprintf("exception %s was not needed by this check", px)] = true
+	}
+	if s.opts.ProxyJudge != nil {
+		st.judge = s.opts.ProxyJudge(p)
+	} else {
+		st.judge = index.Filters{}.Wrap(index.AllowAll)
+		if s.opts.Proxy != nil {
+			st.notes = append(st.notes, "the package index at /simple/ applies only its built-in filters (sdists and yanked files hidden), not the policy")
+		}
+	}
+	s.pol.Store(st)
+	if len(ids) > 0 {
+		s.log.Info("policy rebuilt", "exceptions", len(ids))
+	}
+	return nil
+}
+
+// policyException turns a stored exception into the policy's form. The
+// policy package parses an exception's version specifier only when it
+// reads a policy file, so the exception goes through its parser: a
+// one-exception policy document (JSON is YAML) whose exceptions are taken.
+func policyException(x store.Exception) (policy.Exception, error) {
+	entry := map[string]string{
+		"name":    x.Project,
+		"rule":    x.Rule,
+		"reason":  x.Reason,
+		"expires": x.Expires.UTC().Format(time.RFC3339Nano),
+	}
+	if x.Specifier != "" {
+		entry["version"] = x.Specifier
+	}
+	doc, err := json.Marshal(map[string]any{"version": policy.SchemaVersion, "exceptions": []any{entry}})
+	if err != nil {
+		return policy.Exception{}, err
+	}
+	cfg, err := policy.Parse(fmt.Sprintf("<exception %d>", x.ID), doc)
+	if err != nil {
+		return policy.Exception{}, err
+	}
+	if len(cfg.Exceptions) != 1 {
+		return policy.Exception{}, fmt.Errorf("exception %d: the policy read %d exceptions", x.ID, len(cfg.Exceptions))
+	}
+	return cfg.Exceptions[0], nil
+}
+
+// dynamicPolicy is the policy in force, for the install pipeline, which
+// keeps its Policy for its whole life.
+type dynamicPolicy struct{ s *Server }
+
+func (d dynamicPolicy) Check(opts policy.CheckOptions, inputs ...policy.Input) policy.Report {
+	return d.s.current().check(opts, inputs...)
+}
+
+func (d dynamicPolicy) Decide(c policy.Candidate) policy.Decision {
+	return d.s.current().policy.Decide(c)
+}
+
+func (d dynamicPolicy) Notes() []string {
+	st := d.s.current()
+	return slices.Concat(st.policy.Notes(), st.notes)
+}
+
+// dynamicJudge is the judge of the policy in force, for the proxy, which
+// keeps its Judge for its whole life.
+type dynamicJudge struct{ s *Server }
+
+func (d dynamicJudge) Project(name string) index.Verdict { return d.s.current().judge.Project(name) }
+func (d dynamicJudge) File(f index.File) index.Verdict   { return d.s.current().judge.File(f) }
