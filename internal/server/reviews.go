@@ -31,10 +31,10 @@ const (
 // needs a person, and what an approval would except. docs/api.md
 // documents it (ReviewTarget in the OpenAPI document).
 type reviewDoc struct {
-	Project     string           `json:"project"`             // PEP 503 name
-	Specifier   string           `json:"specifier"`           // "==2.31.0" for a pinned request, "" for any version
-	Rule        string           `json:"rule"`                // the rule that asked for review
-	Stage       string           `json:"stage"`               // check or install
+	Project     string           `json:"project"`               // PEP 503 name
+	Specifier   string           `json:"specifier"`             // "==2.31.0" for a pinned request, "" for any version
+	Rule        string           `json:"rule"`                  // the rule that asked for review
+	Stage       string           `json:"stage"`                 // check or install
 	Environment string           `json:"environment,omitempty"` // the install's environment
 	Findings    []policy.Finding `json:"findings"`
 }
