@@ -155,8 +155,10 @@ func ParseFilename(project, filename string) (version string, kind Kind, err err
 	if strings.ContainsAny(filename, "/\\") || len(filename) > MaxFilenameLength {
 		return bad("bad characters or length")
 	}
-	lower := strings.ToLower(filename)
-	if stem, ok := strings.CutSuffix(lower, ".whl"); ok {
+	// The parts are cut from the name as written: lower-casing can change
+	// a name's length in bytes (U+212A KELVIN SIGN is "k"), so offsets in
+	// a lower-cased copy do not point into the original.
+	if stem, ok := cutSuffixFold(filename, ".whl"); ok {
 		parts := strings.Split(stem, "-")
 		if len(parts) != 5 && len(parts) != 6 {
 			return bad("a wheel name has 5 or 6 parts")
@@ -164,12 +166,12 @@ func ParseFilename(project, filename string) (version string, kind Kind, err err
 		if Normalize(parts[0]) != want {
 			return bad("another project's wheel")
 		}
-		version, kind = filename[len(parts[0])+1:len(parts[0])+1+len(parts[1])], Wheel
+		version, kind = parts[1], Wheel
 	} else {
 		stem := ""
 		for _, ext := range sdistExts {
-			if s, ok := strings.CutSuffix(lower, ext); ok {
-				stem = filename[:len(s)]
+			if s, ok := cutSuffixFold(filename, ext); ok {
+				stem = s
 				break
 			}
 		}
@@ -194,6 +196,25 @@ func ParseFilename(project, filename string) (version string, kind Kind, err err
 		return bad("not a PEP 440 version")
 	}
 	return version, kind, nil
+}
+
+// cutSuffixFold is strings.CutSuffix for an ASCII suffix, ignoring ASCII
+// case.
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) {
+		return s, false
+	}
+	tail := s[len(s)-len(suffix):]
+	for i := range len(suffix) {
+		c := tail[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != suffix[i] {
+			return s, false
+		}
+	}
+	return s[:len(s)-len(suffix)], true
 }
 
 // IsPrerelease reports whether version is a PEP 440 pre-release or

@@ -24,6 +24,12 @@ func TestParseFilename(t *testing.T) {
 		{"foo-bar", "foo_bar-1!2.0+local.1.tar.bz2", "1!2.0+local.1", Sdist},
 		{"foo", "FOO-3.tgz", "3", Sdist},
 		{"foo", "foo-1.0-py3-none-any.WHL", "1.0", Wheel},
+		// The version is read from the name as written: lower-casing may
+		// change a name's length in bytes (KELVIN SIGN, 3 bytes, is "k"),
+		// and pip reads this file as k1 999, not as k1 1.post9.
+		{"k1", "\u212a1-999-py3-none-any.whl", "999", Wheel},
+		{"k1", "\u212a1-999.tar.gz", "999", Sdist},
+		{"k1", "\u212a\u212a\u212a1-1.0-py3-none-any.whl", "", Unknown},
 		// Errors.
 		{"foo", "foobar-1.0-py3-none-any.whl", "", Unknown},
 		{"foo", "foo-1.0.whl", "", Unknown},
