@@ -360,10 +360,14 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 		Upstreams: ups,
 		Offline:   offline,
 		Cache:     store,
-		Policy:    vettingPolicy{v},
-		Audit:     env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),
-		Progress:  func(msg string) { fmt.Fprintf(a.stderr, "airlock: %s\n", msg) },
-		Logger:    a.logger.With("component", "pip"),
+		// What the policy refuses at the proxy, pip does not see while it
+		// resolves, so it resolves to allowed versions; every resolved
+		// release is then vetted as an install candidate anyway.
+		Judge:    index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(v.policy)),
+		Policy:   vettingPolicy{v},
+		Audit:    env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),
+		Progress: func(msg string) { fmt.Fprintf(a.stderr, "airlock: %s\n", msg) },
+		Logger:   a.logger.With("component", "pip"),
 	})
 	if err != nil {
 		store.Close()
