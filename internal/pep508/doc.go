@@ -73,11 +73,28 @@
 //   - Inputs are bounded: [MaxRequirementLength], [MaxMarkerLength] and
 //     [MaxEnvironmentValueLength].
 //
-// pip 23.0.1 itself vendors packaging 21.3, whose pyparsing grammar differs
-// in a few corners (it accepts legacy versions in some comparisons and
-// returns false where 23.0 raises InvalidVersion for a left side that is
-// not a version). airlock follows 23.0, and where 23.0 raises, airlock
-// returns an error, so a requirement airlock cannot judge is refused.
+// # pip 23.0.1
+//
+// pip 23.0.1 (Debian's python3-pip) still vendors packaging 21.3, whose
+// pyparsing grammar differs from 23.0 in corners. Where pip refuses what
+// 23.0 accepts ("foo_", "foo()", "foo>=1,", "'a' not  in os_name") pip fails
+// and nothing is installed; where pip accepts what 23.0 refuses
+// ("foo>=1.0a1b2", "foo==1.0.*.0", "foo\n\n") airlock refuses too. Both
+// accept, but read differently:
+//
+//   - backslashes in marker strings: 23.0 decodes Python escapes, pip keeps
+//     the text as written, so `sys_platform != "\x6cinux"` is false for
+//     airlock and true for pip on Linux. [Marker.PipReadsDifferently] flags
+//     these markers; a policy should refuse them.
+//   - the value compared with extra: 23.0 normalises it (and the extra
+//     itself) with [Normalize], pip compares the text as written.
+//   - odd comparisons: where the left side is a string that is not a
+//     version and the right side makes a specifier, 23.0 raises (airlock
+//     answers an error) and pip answers false; comparisons between two
+//     variables or two strings follow 23.0's rules, which pip does not share.
+//
+// So a caller must never skip checking a requirement because its marker is
+// false for the target environment: pip may disagree.
 //
 // All functions are safe for concurrent use; parsed values are immutable.
 package pep508

@@ -20,7 +20,8 @@ const MaxEnvironmentValueLength = 1024
 // `python_version >= "3.8" and sys_platform == "linux"`. It is immutable
 // and safe for concurrent use.
 type Marker struct {
-	list []mnode
+	list      []mnode
+	backslash bool // a quoted value contained a backslash
 }
 
 // mnode is one element of packaging's marker list: a comparison, a
@@ -64,8 +65,17 @@ func ParseMarker(s string) (*Marker, error) {
 	if _, err := t.expect(tEnd, "end of marker expression"); err != nil {
 		return nil, err
 	}
-	return &Marker{list: normalizeExtraValues(list)}, nil
+	return &Marker{list: normalizeExtraValues(list), backslash: t.backslash}, nil
 }
+
+// PipReadsDifferently reports whether pip 23.0.1 may read the marker
+// differently from packaging 23.0 (and so from airlock): one of its quoted
+// values contains a backslash. packaging 23.0 decodes it as a Python string
+// escape; the packaging 21.3 that pip 23.0.1 vendors keeps it as written,
+// so `sys_platform != "\x6cinux"` is false for airlock on Linux and true for
+// pip. PEP 508 allows no backslash in marker strings. A policy should refuse
+// such a marker rather than trust its value. It is false for a nil Marker.
+func (m *Marker) PipReadsDifferently() bool { return m != nil && m.backslash }
 
 // MustParseMarker is like [ParseMarker] but panics on error.
 func MustParseMarker(s string) *Marker {
@@ -158,6 +168,9 @@ func (t *tokenizer) parseMarkerVar() (markerVar, error) {
 	if t.check(tQuotedString, false) {
 		start := t.pos
 		tok := t.read()
+		if strings.IndexByte(tok, '\\') >= 0 {
+			t.backslash = true
+		}
 		v, msg := pyStringLiteral(tok)
 		if msg != "" {
 			return markerVar{}, t.errorf(start, t.pos, "Invalid string literal: "+msg)

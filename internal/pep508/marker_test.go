@@ -201,3 +201,28 @@ func TestNilMarker(t *testing.T) {
 		t.Errorf("(*Marker)(nil).String() = %q", s)
 	}
 }
+
+func TestPipReadsDifferently(t *testing.T) {
+	tests := []struct {
+		marker string
+		want   bool
+	}{
+		{`sys_platform == "linux"`, false},
+		{`sys_platform != "\x6cinux"`, true},
+		{`os_name == "a" and sys_platform == 'lin\\ux'`, true},
+		{`os_name == "a\db"`, true},
+	}
+	for _, tt := range tests {
+		m := MustParseMarker(tt.marker)
+		if got := m.PipReadsDifferently(); got != tt.want {
+			t.Errorf("ParseMarker(%q).PipReadsDifferently() = %v, want %v", tt.marker, got, tt.want)
+		}
+	}
+	r := MustParseRequirement(`evil; sys_platform != "\x6cinux"`)
+	if !r.Marker.PipReadsDifferently() {
+		t.Errorf("requirement marker: PipReadsDifferently() = false")
+	}
+	if MustParseRequirement("foo").Marker.PipReadsDifferently() {
+		t.Errorf("nil marker: PipReadsDifferently() = true")
+	}
+}

@@ -67,7 +67,7 @@ func ParseRequirement(s string) (*Requirement, error) {
 		return nil, &SyntaxError{Source: s, Start: specStart, End: len(s), Msg: err.Error()}
 	}
 	if marker != nil {
-		r.Marker = &Marker{list: normalizeExtraValues(marker)}
+		r.Marker = &Marker{list: normalizeExtraValues(marker), backslash: t.backslash}
 	}
 	return r, nil
 }

@@ -59,11 +59,12 @@ func (e *SyntaxError) Error() string {
 }
 
 type tokenizer struct {
-	src  string
-	pos  int
-	next tokenKind
-	text string // text of the checked token; valid while hasNext
-	has  bool
+	src       string
+	pos       int
+	next      tokenKind
+	text      string // text of the checked token; valid while has
+	has       bool
+	backslash bool // a quoted string held a backslash
 }
 
 // match returns the length of the token of kind k at the current position,
