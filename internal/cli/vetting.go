@@ -178,21 +178,66 @@ func (a *app) readRequest(in requestInput) ([]policy.Input, error) {
 }
 
 // includeOpener opens -r/-c includes below base only.
+//
+// name is what pip opens: the including file's directory as written, then
+// the include's path, not cleaned. The kernel resolves ".." after a
+// symbolic link to the parent of the link's target, so name is never
+// cleaned before it is opened: "sub/../x.txt", with "sub" a link that
+// leads out of base, is not base's x.txt. The first leading part of name
+// that stands for base is opened as the root (as written, so the kernel
+// resolves it as it does for pip) and the rest below it, where os.Root
+// refuses whatever leaves it.
 func includeOpener(base string) reqfile.OpenFunc {
 	return func(name string) (io.ReadCloser, error) {
+		denied := &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 		rel, err := filepath.Rel(base, name)
 		if err != nil || !filepath.IsLocal(rel) {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+			return nil, denied
 		}
-		root, err := os.OpenRoot(base)
+		dir, raw, ok := splitBase(base, name)
+		if !ok {
+			return nil, denied
+		}
+		root, err := os.OpenRoot(dir)
 		if err != nil {
 			return nil, err
 		}
 		defer root.Close()
-		f, err := root.Open(rel)
+		f, err := root.Open(raw)
 		if err != nil {
 			return nil, err
 		}
 		return f, nil
 	}
+}
+
+// splitBase splits name, as written, into its first leading part that
+// names the directory base (both made absolute and cleaned) and the rest,
+// neither of them cleaned.
+func splitBase(base, name string) (dir, rest string, ok bool) {
+	want, err := filepath.Abs(base)
+	if err != nil {
+		return "", "", false
+	}
+	same := func(d string) bool {
+		a, err := filepath.Abs(d)
+		return err == nil && a == want
+	}
+	if !filepath.IsAbs(name) && same(".") {
+		return ".", name, true
+	}
+	for i := range len(name) {
+		if name[i] != '/' || i == 0 {
+			continue
+		}
+		if same(name[:i]) {
+			rest := strings.TrimLeft(name[i:], "/")
+			return name[:i], rest, rest != ""
+		}
+	}
+	if strings.HasPrefix(name, "/") && want == "/" {
+		rest := strings.TrimLeft(name, "/")
+		return "/", rest, rest != ""
+	}
+	return "", "", false
 }
