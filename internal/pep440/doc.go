@@ -9,8 +9,16 @@
 // A string that is not a PEP 440 version is an error here, as in packaging
 // 23.0. pip 23.0.1 still vendors packaging 21.3, which orders such strings
 // as a LegacyVersion (below every PEP 440 version, with a deprecation
-// warning) instead of refusing them: callers must treat a parse error as
-// "cannot judge" and fail closed, never as "no match".
+// warning) and accepts specifiers such as ">=foo" as LegacySpecifier,
+// instead of refusing them: callers must treat a parse error as "cannot
+// judge" and fail closed, never as "no match". packaging 21.3 also matches
+// "==V.*", "!=V.*" and "~=V" on the text as written, without normalising
+// it, so pip 23.0.1 answers differently from 23.0 (and from airlock) for
+// spellings such as "!=v1.1.*" or "~=00.2" (pip admits 1.1.5 to the first),
+// with epochs, and for pre-releases of zero-padded releases ("!=1.0.0.*"
+// admits 1.0a1 for pip, not for 23.0). A verdict on which versions a
+// specifier admits is therefore no substitute for checking the concrete
+// version pip chose.
 //
 // # Versions
 //
