@@ -36,9 +36,10 @@
 //     not used: installed releases that satisfy the request stay, so the
 //     report lists exactly what would change. If the resolution fails
 //     because the proxy refused something, pip is run once more against
-//     the proxy with only the built-in filters (sdists and yanked files
-//     stay hidden), so that step 3 can name the refused release and its
-//     dependency path ("app 1.0 → evil-dep 0.1").
+//     the proxy with only the built-in filters (sdists stay hidden,
+//     yanked files are shown), so that step 3 can name the refused release
+//     and its dependency path ("app 1.0 → evil-dep 0.1"). Nothing is ever
+//     installed from that second resolution.
 //  3. Every release of the report is checked against the proxy's page
 //     (pip's report comes out of the sandbox and is not believed on its
 //     own) and decided by the policy with its concrete version, file,

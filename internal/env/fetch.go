@@ -59,7 +59,7 @@ func (in *Installer) fetchAndInspect(ctx context.Context, e *Env, nodes []*Node,
 			if refused != nil {
 				d = policy.Decision{Action: policy.Deny, Findings: []policy.Finding{*refused}}
 			} else {
-				f := &policy.File{Filename: n.Filename, SHA256: n.SHA256, UploadTime: n.UploadTime, Inspection: findings}
+				f := &policy.File{Filename: n.Filename, SHA256: n.SHA256, UploadTime: n.UploadTime, Yanked: n.Yanked, Inspection: findings}
 				d = in.hashCheck(n, rq, in.opts.Policy.Decide(in.candidate(n, nodes, rq, installed, f)))
 			}
 			res.Releases[i].Decision = d

@@ -42,9 +42,11 @@ type fixture struct {
 type fixtureOpts struct {
 	// policy is a policy file; "" means the default policy.
 	policy string
-	// judge is the proxy's judge while resolving; nil means the built-in
-	// filters.
-	judge index.Judge
+	// judge is the proxy's judge while resolving; nil means the policy's
+	// (as airlock install has it), unless filtersOnly asks for the
+	// built-in filters alone.
+	judge       index.Judge
+	filtersOnly bool
 }
 
 // needSandbox skips the test when bwrap or the system pip is missing
@@ -127,12 +129,16 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	judge := o.judge
+	if judge == nil && !o.filtersOnly {
+		judge = index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(fx.pol))
+	}
 	fx.audit = NewFileAuditor(filepath.Join(fx.data, "audit.jsonl"))
 	fx.in, err = NewInstaller(context.Background(), Options{
 		Runner:    fx.runner,
 		Upstreams: &index.Upstreams{Default: client},
 		Cache:     fx.cache,
-		Judge:     o.judge,
+		Judge:     judge,
 		Policy:    fx.pol,
 		Audit:     fx.audit,
 		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -88,7 +88,7 @@ type Installer struct {
 	opts    Options
 	runner  string
 	steer   *index.Handler // judged proxy: what pip resolves against first
-	explain *index.Handler // built-in filters only: for dependency paths of refusals
+	explain *index.Handler // built-in filters only, yanked files shown: for dependency paths of refusals
 	uid     int
 	gid     int
 }
@@ -137,7 +137,10 @@ func NewInstaller(ctx context.Context, opts Options) (*Installer, error) {
 	if err != nil {
 		return nil, err
 	}
-	explain, err := mk(index.Filters{}.Wrap(index.AllowAll))
+	// The explaining proxy shows yanked files (pip takes them only for an
+	// exact pin, which the policy's yanked rule then refuses with the
+	// path); sdists stay hidden, as pip resolves wheels only.
+	explain, err := mk(index.Filters{AllowYanked: true}.Wrap(index.AllowAll))
 	if err != nil {
 		return nil, err
 	}
@@ -549,7 +552,7 @@ func (in *Installer) candidate(n *Node, nodes []*Node, rq *request, installed ma
 func (in *Installer) vet(nodes []*Node, rq *request, installed map[string]pep440.Version, lock *Lock, res *Result) bool {
 	res.Releases = res.Releases[:0]
 	for _, n := range nodes {
-		f := &policy.File{Filename: n.Filename, SHA256: n.SHA256, UploadTime: n.UploadTime}
+		f := &policy.File{Filename: n.Filename, SHA256: n.SHA256, UploadTime: n.UploadTime, Yanked: n.Yanked}
 		d := in.opts.Policy.Decide(in.candidate(n, nodes, rq, installed, f))
 		d = in.hashCheck(n, rq, d)
 		rr := ReleaseResult{Name: n.Name, Version: n.Version.String(), Filename: n.Filename, SHA256: n.SHA256,

@@ -174,18 +174,18 @@ func TestInstallRefusesDeniedDependency(t *testing.T) {
 		{Name: "evil-dep", Version: "0.1"},
 	}
 	for _, tc := range []struct {
-		name  string
-		judge index.Judge
+		name        string
+		filtersOnly bool
 	}{
 		// The proxy serves evil-dep: step 3 refuses it.
-		{"proxy-filters-only", nil},
-		// The proxy already refuses evil-dep, as a policy-backed judge
-		// does: the first resolution fails, the second finds the path.
-		{"proxy-refuses", index.Filters{}.Wrap(denyProject{"evil-dep", "evil-dep is denied: known bad"})},
+		{"proxy-filters-only", true},
+		// The proxy already refuses evil-dep, as the policy's judge does:
+		// the first resolution fails, the second finds the path.
+		{"proxy-policy-judge", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fx := newFixture(t, fixtureOpts{policy: pol, judge: tc.judge})
+			fx := newFixture(t, fixtureOpts{policy: pol, filtersOnly: tc.filtersOnly})
 			fx.up.AddWheels(wheels...)
 			e := fx.create("work")
 			res := fx.refused(e, Denied, "app-core")
@@ -201,19 +201,6 @@ func TestInstallRefusesDeniedDependency(t *testing.T) {
 		})
 	}
 }
-
-// denyProject is a judge that refuses one project, as the policy's judge
-// does for a denied name.
-type denyProject struct{ name, reason string }
-
-func (d denyProject) Project(name string) index.Verdict {
-	if name == d.name {
-		return index.Deny("denied", d.reason)
-	}
-	return index.Allowed
-}
-
-func (d denyProject) File(index.File) index.Verdict { return index.Allowed }
 
 func TestInstallRefusesSdistOnly(t *testing.T) {
 	t.Parallel()
@@ -284,6 +271,26 @@ func TestInstallRefusesArtifacts(t *testing.T) {
 	}
 	if _, err := os.Stat(canary); err == nil {
 		t.Error("the .pth file ran")
+	}
+}
+
+func TestInstallRefusesYanked(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t, fixtureOpts{})
+	yanked := testpypi.Wheel{Name: "slider-lib", Version: "1.1"}.Dist()
+	yanked.Yanked, yanked.YankedReason = true, "broken build"
+	fx.up.Add(testpypi.Project{Name: "slider-lib", Dists: []testpypi.Dist{yanked}})
+	fx.up.AddWheels(testpypi.Wheel{Name: "slider-lib", Version: "1.0"}, testpypi.Wheel{Name: "app-core", Version: "1.0", Deps: []string{"slider-lib==1.1"}})
+	e := fx.create("work")
+	// pip takes a yanked file for an exact pin; the policy refuses it.
+	res := fx.refused(e, Denied, "app-core")
+	if f := finding(t, res, policy.RuleYanked); !slices.Equal(f.Path, []string{"app-core 1.0", "slider-lib 1.1"}) {
+		t.Errorf("finding: %+v", f)
+	}
+	// Unpinned, pip passes it over.
+	res = fx.mustInstall(e, "slider-lib")
+	if res.Installed[0].Version != "1.0" {
+		t.Errorf("installed %+v", res.Installed)
 	}
 }
 

@@ -49,8 +49,10 @@ type Node struct {
 	// itself.
 	Path []string
 	// UploadTime is the file's upload time from the proxy's page, zero
-	// when the upstream did not say.
+	// when the upstream did not say; Yanked is its PEP 592 flag there
+	// (pip picks a yanked file only for an exact pin).
 	UploadTime time.Time
+	Yanked     bool
 }
 
 // Dependency is one applicable Requires-Dist entry of a release.

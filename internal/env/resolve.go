@@ -76,7 +76,7 @@ func (in *Installer) resolve(ctx context.Context, e *Env, rq *request, h *index.
 
 // crossCheck makes sure the proxy lists n's file with n's sha256 (pip's
 // report comes out of the sandbox and is not believed on its own word),
-// and takes the file's upload time from the page.
+// and takes the file's upload time and yanked flag from the page.
 func (in *Installer) crossCheck(ctx context.Context, h http.Handler, n *Node) error {
 	code, body := getPage(ctx, h, n.Name)
 	if code != http.StatusOK {
@@ -89,7 +89,7 @@ func (in *Installer) crossCheck(ctx context.Context, h http.Handler, n *Node) er
 	}
 	for _, f := range proj.Files {
 		if f.Filename == n.Filename && f.SHA256() == n.SHA256 {
-			n.UploadTime = f.UploadTime
+			n.UploadTime, n.Yanked = f.UploadTime, f.Yanked
 			return nil
 		}
 	}
