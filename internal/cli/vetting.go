@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -203,9 +204,15 @@ func includeOpener(base string) reqfile.OpenFunc {
 			return nil, err
 		}
 		defer root.Close()
-		f, err := root.Open(raw)
+		// O_NONBLOCK: opening a named pipe for reading would otherwise
+		// wait for a writer. Only regular files are read.
+		f, err := root.OpenFile(raw, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return nil, err
+		}
+		if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+			f.Close()
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("not a regular file")}
 		}
 		return f, nil
 	}
