@@ -1,0 +1,1 @@
+# STAND-IN, NOT METAGPT: see run_code.py.
