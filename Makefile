@@ -30,9 +30,11 @@ fuzz:
 generate:
 	$(GO) generate ./...
 
-# The main job: run the airlock server with zero configuration.
+# The main job: run the airlock server with zero configuration (data in
+# $AIRLOCK_HOME or ~/.local/share/airlock, http://127.0.0.1:8470). The first
+# start prints the admin token on standard output.
 serve: build
-	$(BIN) --help
+	$(BIN) serve
 
 clean:
 	rm -rf bin .bench
