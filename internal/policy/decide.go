@@ -300,7 +300,15 @@ func (d *decider) requirement(e *reqfile.Entry) {
 		d.add(RuleSyntax, "requirement without a project name", finding{})
 		return
 	}
+	if r.Marker.PipReadsDifferently() {
+		d.add(RuleSyntax, "the marker has a backslash in a quoted value, which pip 23 keeps as written while PEP 508 tools decode it; write the value without escapes", finding{})
+	}
 	spec := r.Req.Specifier
+	for _, s := range spec.Specifiers() {
+		if canon, ok := textMatchedSpecifier(s); ok {
+			d.add(RuleSyntax, fmt.Sprintf("pip 23 compares %s on its text as written, which can admit other versions than it says; write it as %s", s, canon), finding{suggestion: canon})
+		}
+	}
 	pre := d.c.Prereleases
 	if v, ok := pinnedVersion(spec); ok {
 		d.version = &v
@@ -321,6 +329,27 @@ func (d *decider) requirement(e *reqfile.Entry) {
 	if inst, ok := d.c.Installed[d.name]; ok {
 		d.downgradeRequest(inst, admitted)
 	}
+}
+
+// textMatchedSpecifier reports a wildcard (==V.*, !=V.*) or compatible
+// (~=V) specifier whose version is not written in canonical form: pip
+// 23.0.1's packaging 21.3 matches those on the text as written (so
+// "!=v1.1.*" does not exclude 1.1.5 for pip), and returns the canonical
+// spelling, which pip and airlock read alike.
+func textMatchedSpecifier(s pep440.Specifier) (string, bool) {
+	if s.Op != "~=" && !((s.Op == "==" || s.Op == "!=") && isWildcard(s.Version)) {
+		return "", false
+	}
+	text := strings.TrimSuffix(s.Version, ".*")
+	v, err := pep440.Parse(text)
+	if err != nil || v.String() == text {
+		return "", false
+	}
+	canon := s.Op + v.String()
+	if isWildcard(s.Version) {
+		canon += ".*"
+	}
+	return canon, true
 }
 
 func formWord(f reqfile.Form) string {

@@ -132,6 +132,12 @@ func TestDecideEntries(t *testing.T) {
 		{"denied versions not hit", "version: 1\ndeny:\n  - {name: six, versions: \"<1.16\"}\n", "six==1.16.0", Allow, nil},
 		{"denied versions partly", "version: 1\ndeny:\n  - {name: six, versions: \"<1.16\"}\n", "six>=1.0", Review, []string{"denied"}},
 
+		// Where pip 23.0.1 (packaging 21.3) reads differently from PEP 508.
+		{"backslash in marker", "", `evil==1.0; sys_platform != "\x6cinux"`, Deny, []string{"syntax"}},
+		{"wildcard not canonical", "", "numpy!=v1.1.*", Deny, []string{"syntax"}},
+		{"compatible not canonical", "", "numpy~=1.0.PRE1", Deny, []string{"prerelease", "syntax"}},
+		{"wildcard canonical", "", "numpy!=1.1.*", Allow, nil},
+
 		// Versions.
 		{"prerelease range", "", "numpy>=2.0.0rc1", Deny, []string{"prerelease"}},
 		{"pre option", "", "--pre", Deny, []string{"prerelease"}},
