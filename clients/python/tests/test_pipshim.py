@@ -12,6 +12,7 @@ from .helpers import CLIENT_DIR, server_client, unique
 
 SHIM = os.path.join(CLIENT_DIR, "shim")
 BIN = os.path.join(CLIENT_DIR, "bin")
+SANDBOX_BIN = os.path.join(CLIENT_DIR, "sandbox-bin")
 PYTHON = "/usr/bin/python3"
 
 
@@ -51,6 +52,21 @@ class ShimTest(unittest.TestCase):
             self.assertEqual(p.returncode, 7, p.stderr)
             self.assertEqual(p.stdout, "[pip][--no-cache-dir][install][requests>=2]\n")
 
+    def test_sandboxed_python(self):
+        env = self.env(PATH=SANDBOX_BIN + ":/usr/bin:/bin", AIRLOCK_ENV="job", AIRLOCK_RUN_TIMEOUT="30s")
+        script = os.path.join(os.path.realpath(self.dir), "tmp_code_1.py")
+        p = self.run_cmd(["python", script, "--flag", "/etc/hosts"], env)
+        self.assertEqual(p.returncode, 7, p.stderr)
+        self.assertEqual(p.stdout, "[run][--env][job][--workdir][%s][--timeout][30s][--][python][tmp_code_1.py]"
+                                   "[--flag][/etc/hosts]\n" % os.path.realpath(self.dir))
+        for argv in (["python3", "-m", "pip", "install", "x"], ["pip", "install", "x"]):
+            p = self.run_cmd(argv, env)
+            self.assertEqual((p.returncode, p.stdout), (7, "[pip][install][x]\n"), argv)
+        del env["AIRLOCK_ENV"]
+        p = self.run_cmd(["python", "x.py"], env)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("set AIRLOCK_ENV", p.stderr)
+
     def test_missing_airlock(self):
         p = self.run_cmd([PYTHON, "-m", "pip", "install", "x"], self.env(AIRLOCK_BIN=os.path.join(self.dir, "none")))
         self.assertEqual(p.returncode, 4)
@@ -88,6 +104,21 @@ class RealShimTest(unittest.TestCase):
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         self.assertEqual(p.returncode, 2)
         self.assertIn("pip uninstall is not available through airlock", p.stderr)
+
+        # sandbox-bin's python: an executor's script runs in the sandbox with
+        # the environment, and what it writes lands in the work directory.
+        with open(os.path.join(work, "tmp_code_1.py"), "w") as fh:
+            fh.write("import os, sys, helper_lib\n"
+                     "print(os.getcwd(), helper_lib.__version__, sys.prefix.endswith('/venv'), sys.argv[1:])\n"
+                     "open('made.txt', 'w').write('yes')\n")
+        env["PATH"] = SANDBOX_BIN + ":" + env.get("PATH", "/usr/bin:/bin")
+        p = subprocess.run(["python", os.path.join(os.path.realpath(work), "tmp_code_1.py"), "arg"], env=env,
+                           cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "/work 1.2 True ['arg']\n")
+        with open(os.path.join(work, "made.txt")) as fh:
+            self.assertEqual(fh.read(), "yes")
 
 
 if __name__ == "__main__":
