@@ -95,16 +95,20 @@ func (s *Server) rebuild(xs []store.Exception) error {
 	if s.opts.ProxyJudge != nil {
 		st.judge = s.opts.ProxyJudge(p)
 	} else {
-		st.judge = index.Filters{}.Wrap(index.AllowAll)
-		if s.opts.Proxy != nil {
-			st.notes = append(st.notes, "the package index at /simple/ applies only its built-in filters (sdists and yanked files hidden), not the policy")
-		}
+		st.judge = DefaultProxyJudge(p)
 	}
 	s.pol.Store(st)
 	if len(ids) > 0 {
 		s.log.Info("policy rebuilt", "exceptions", len(ids))
 	}
 	return nil
+}
+
+// DefaultProxyJudge is the package index's judge when Options.ProxyJudge
+// is nil: the policy at the proxy stage. The policy decides sdists, yanked
+// files and cooldowns itself, so the index's own filters for them are off.
+func DefaultProxyJudge(p *policy.Policy) index.Judge {
+	return index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(p))
 }
 
 // policyException turns a stored exception into the policy's form. The

@@ -96,7 +96,7 @@ func TestProxy(t *testing.T) {
 			t.Errorf("event %d: %s %s %q by %s", i, e.Action, e.Decision, e.Subject, e.Actor)
 		}
 	}
-	if !strings.Contains(string(evs[0].Extra), "sdist") {
+	if !strings.Contains(string(evs[0].Extra), "source distribution") {
 		t.Errorf("the refusal's reason is not recorded: %s", evs[0].Extra)
 	}
 

@@ -161,8 +161,7 @@ type Options struct {
 	PolicyNotes []string
 	// ProxyJudge turns a policy into the proxy's judge (the files the
 	// index serves, and what pip may resolve to during an install). Nil
-	// means the proxy's built-in filters alone, which every answer then
-	// notes.
+	// means [DefaultProxyJudge].
 	ProxyJudge func(*policy.Policy) index.Judge
 	// Proxy configures /simple/; nil turns it off.
 	Proxy *ProxyOptions
