@@ -31,6 +31,8 @@ var layers = map[string][]string{
 	"store":     {"policy"},
 	"server":    {"pep440", "pep508", "reqfile", "advisory", "typosquat", "policy", "inspect", "index", "sandbox", "env", "store", "testpypi"},
 	"cli":       {"*"},
+	// clienttest has only tests (they import cli and testpypi).
+	"clienttest": {},
 }
 
 // stdlibOnly are the pure leaf packages: standard library only (advisory
