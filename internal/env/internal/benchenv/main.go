@@ -157,6 +157,7 @@ func run(runs int, outFile string) error {
 	steps := &stepClock{}
 	inst, err := env.NewInstaller(ctx, env.Options{
 		Runner: runner, Upstreams: &index.Upstreams{Default: client}, Cache: store, Policy: pol,
+		Judge:    index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(pol)), // as airlock install has it
 		Audit:    env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),
 		Progress: steps.mark, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
