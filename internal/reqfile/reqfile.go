@@ -81,10 +81,11 @@
 // A requirement is classified as pip's install_req_from_line and
 // parse_editable classify it: a URL (http, https, ftp, file, or a
 // version-control scheme such as git+https) is [FormURL] or [FormVCS]; text
-// that looks like a path (it contains "/" or starts with ".") and is not a
-// PEP 508 requirement, or names an archive file (.whl, .zip, .tar.gz, ...),
-// is [FormPath]; anything else is a PEP 508 requirement ([FormName], or
-// [FormURL] for "name @ URL"). Markers are split off first, at "; " for a URL
+// that looks like a path (it contains "/" or starts with ".") and is not
+// "name @ URL", or names an archive file (.whl, .zip, .tar.gz, ...), is
+// [FormPath] (pip installs a directory of that name when there is one, even
+// when the text is also a valid requirement such as "name===1/2"); anything
+// else is a PEP 508 requirement ([FormName], or [FormURL] for "name @ URL"). Markers are split off first, at "; " for a URL
 // and at ";" otherwise. A wheel file name gives the requirement
 // "name==version"; a URL's #egg= fragment gives its name. pip decides some
 // of this by looking at the file system (is the path a directory?); this

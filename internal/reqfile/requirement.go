@@ -56,11 +56,13 @@ func classifyLine(text string) (*Requirement, error) {
 		p, extras := stripExtras(normAbs(name))
 		archive := isArchiveFile(p)
 		if looksLikePath(name) && !archive {
-			// pip installs the directory if there is one, and otherwise
-			// reads the text as a requirement. Text that is not a valid
-			// requirement is a path (or an error, for pip, when there is
-			// no such directory).
-			if _, err := pep508.ParseRequirement(name); err != nil {
+			// pip installs the directory if there is one, and only
+			// otherwise reads the text as a requirement. Which one it is
+			// depends on the file system, so the text is a path, even
+			// when it is also a valid requirement ("name===1/2": "==="
+			// takes any version text). "name @ URL" stays a URL: it
+			// bypasses the index either way.
+			if req, err := pep508.ParseRequirement(name); err != nil || req.URL == "" {
 				if _, _, err := pathRequirement(r, name, extras, p); err != nil {
 					return nil, err
 				}
