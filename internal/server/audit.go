@@ -154,7 +154,7 @@ type installAuditor struct{ s *Server }
 func (a installAuditor) RecordInstall(ctx context.Context, res *env.Result) error {
 	var findings json.RawMessage
 	if fs := res.Findings(); len(fs) > 0 {
-		doc, err := json.Marshal(fs)
+		doc, err := docJSON(fs)
 		if err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (a installAuditor) RecordInstall(ctx context.Context, res *env.Result) erro
 	for _, p := range res.Installed {
 		installed = append(installed, pkg{p.Name, p.Version, p.SHA256})
 	}
-	extra, err := json.Marshal(map[string]any{
+	extra, err := docJSON(map[string]any{
 		"environment": res.Env, "install_id": res.ID, "outcome": res.Outcome, "installed": installed,
 		"error": clip(res.Error, 8<<10), "started": res.Started, "finished": res.Finished,
 	})

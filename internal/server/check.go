@@ -67,7 +67,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internal(err)
 	}
-	extra, err := json.Marshal(checkExtra{Summary: rep.Summary})
+	extra, err := docJSON(checkExtra{Summary: rep.Summary})
 	if err != nil {
 		return internal(err)
 	}
@@ -121,9 +121,9 @@ func reportFindings(rep *policy.Report) (json.RawMessage, error) {
 		var doc []byte
 		var err error
 		if n == len(out) {
-			doc, err = json.Marshal(out)
+			doc, err = docJSON(out)
 		} else {
-			doc, err = json.Marshal(truncatedFindings{Entries: out[:n], Total: len(out), Truncated: true})
+			doc, err = docJSON(truncatedFindings{Entries: out[:n], Total: len(out), Truncated: true})
 		}
 		if err != nil || len(doc) <= maxFindingsDoc || n == 0 {
 			return doc, err

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -124,7 +123,7 @@ func (s *Server) handleEnvCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internal(err)
 	}
-	extra, _ := json.Marshal(map[string]any{"python": l.Python})
+	extra, _ := docJSON(map[string]any{"python": l.Python})
 	if _, err := s.record(ctx, store.Event{Action: store.ActionEnvCreate, Subject: req.Name, Extra: extra}); err != nil {
 		// An environment whose creation is not on record must not stay.
 		if rerr := s.opts.Environments.Remove(context.WithoutCancel(ctx), req.Name); rerr != nil {
@@ -172,7 +171,7 @@ func (s *Server) syncEnvRecord(ctx context.Context, e *env.Env) {
 		if err != nil {
 			return err
 		}
-		doc, err := json.Marshal(l)
+		doc, err := docJSON(l)
 		if err != nil {
 			return err
 		}

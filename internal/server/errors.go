@@ -152,6 +152,17 @@ func marshalJSON(v any) ([]byte, error) {
 	return b, nil
 }
 
+// docJSON marshals v for the store's JSON documents (findings, extra
+// data), without escaping HTML characters: findings quote requirement
+// text, which the audit log must show as it was.
+func docJSON(v any) (json.RawMessage, error) {
+	b, err := marshalJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(b[:len(b)-1]), nil // without the encoder's newline
+}
+
 type jsonBuffer []byte
 
 func (b *jsonBuffer) Write(p []byte) (int, error) {

@@ -54,6 +54,6 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
-	s.metrics.handler().ServeHTTP(w, r)
+	s.metrics.serve.ServeHTTP(w, r)
 	return nil
 }

@@ -232,7 +232,9 @@ func do(t testing.TB, method, url, token string, body any, hdr ...string) respon
 	if err != nil {
 		t.Fatalf("%s %s: reading the answer: %v", method, url, err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
+	r := response{status: resp.StatusCode, header: resp.Header, body: data}
+	checkAgainstDoc(t, method, url, r)
+	return r
 }
 
 // events reads every audit event matching query, following the cursors.

@@ -23,6 +23,7 @@ type metrics struct {
 	auditErrors prometheus.Counter
 	authFail    *prometheus.CounterVec
 	limited     *prometheus.CounterVec
+	serve       http.Handler
 }
 
 func newMetrics() *metrics {
@@ -57,9 +58,6 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.decisions, m.auditAppend, m.auditErrors, m.authFail, m.limited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.serve = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

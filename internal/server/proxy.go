@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -77,7 +76,7 @@ func (pa *proxyAudit) decide(status int, reason string) bool {
 	if reason != "" {
 		extra["reason"] = reason
 	}
-	doc, _ := json.Marshal(extra)
+	doc, _ := docJSON(extra)
 	if _, err := pa.s.record(pa.ctx, store.Event{Action: store.ActionProxy, Decision: d, Subject: pa.subject, Extra: doc}); err != nil {
 		pa.failed = true
 		pa.s.log.Error("package index answer not sent: the audit log cannot be written", "request_id", requestID(pa.ctx), "err", err)

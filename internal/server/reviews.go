@@ -228,7 +228,7 @@ func (s *Server) openReviews(ctx context.Context, items []pendingReview, actor s
 			ok = err == nil && r.State == store.ReviewPending
 		}
 		if !ok {
-			doc, err := json.Marshal(it.doc)
+			doc, err := docJSON(it.doc)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -364,7 +364,7 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) error {
 		return unavailable("cannot record the approval now", err)
 	}
 	s.reviews.decided(doc.key(), id, nil)
-	extra, _ := json.Marshal(map[string]any{"review_id": id, "exception_id": x.ID, "expires": x.Expires, "specifier": x.Specifier})
+	extra, _ := docJSON(map[string]any{"review_id": id, "exception_id": x.ID, "expires": x.Expires, "specifier": x.Specifier})
 	if _, err := s.record(ctx, store.Event{Action: store.ActionReviewApprove, Decision: store.DecisionAllow,
 		Subject: fmt.Sprintf("review %d: %s", id, doc.key()), Extra: extra}); err != nil {
 		return err
@@ -414,7 +414,7 @@ func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) error {
 		return unavailable("cannot record the rejection now", err)
 	}
 	s.reviews.decided(doc.key(), id, &rejection{id: id, note: rev.Note})
-	extra, _ := json.Marshal(map[string]any{"review_id": id})
+	extra, _ := docJSON(map[string]any{"review_id": id})
 	if _, err := s.record(ctx, store.Event{Action: store.ActionReviewReject, Decision: store.DecisionDeny,
 		Subject: fmt.Sprintf("review %d: %s", id, doc.key()), Extra: extra}); err != nil {
 		return err

@@ -315,7 +315,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) error {
 		}
 		ans.Files, ans.FilesTruncated = files, truncated
 	}
-	extra, _ := json.Marshal(map[string]any{"environment": e.Name(), "exit_code": res.ExitCode, "signal": res.Signal,
+	extra, _ := docJSON(map[string]any{"environment": e.Name(), "exit_code": res.ExitCode, "signal": res.Signal,
 		"reason": res.Reason, "wall_ms": res.WallMS, "cpu_ms": res.CPUMS, "files_in": len(spec.Files), "files_out": len(ans.Files)})
 	if _, err := s.record(r.Context(), store.Event{Action: store.ActionRun, Subject: commandLine(req.Command), Extra: extra}); err != nil {
 		return err
