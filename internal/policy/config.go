@@ -11,6 +11,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/airlock-dev/airlock/internal/pep440"
 	"github.com/airlock-dev/airlock/internal/pep508"
@@ -19,6 +21,12 @@ import (
 // MaxPolicySize bounds a policy file. Policies are written by people; a
 // megabyte is far more than any real one.
 const MaxPolicySize = 1 << 20
+
+// MaxPolicyDepth bounds how deeply a policy file's collections nest. The
+// schema needs four levels; go-yaml's parser takes time that grows with
+// the square of the depth (a megabyte of "[" or of "- " takes minutes), so
+// deeper documents are refused before they reach it.
+const MaxPolicyDepth = 64
 
 // SchemaVersion is the policy file schema this package reads.
 const SchemaVersion = 1
@@ -177,11 +185,56 @@ func Parse(source string, data []byte) (c *Config, err error) {
 	if len(data) > MaxPolicySize {
 		return nil, &Error{Source: source, Msg: fmt.Sprintf("policy file is larger than %d bytes", MaxPolicySize)}
 	}
+	if err := checkDepth(source, data); err != nil {
+		return nil, err
+	}
 	var raw rawConfig
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
 		return nil, yamlError(source, err)
 	}
 	return raw.validate(source)
+}
+
+// checkDepth refuses a document whose collections nest more than
+// MaxPolicyDepth levels. go-yaml's lexer is fast; its parser is not. Flow
+// collections are counted by their brackets; block collections by the
+// columns at which their lines, and the entries of compact sequences
+// ("- - x"), start: each column further right than the open ones opens a
+// level.
+func checkDepth(source string, data []byte) error {
+	flow := 0
+	var cols []int // the columns of the open block collections
+	line := -1
+	for _, tk := range lexer.Tokenize(string(data)) {
+		if tk.Position == nil || tk.Type == token.CommentType {
+			continue
+		}
+		depth := 0
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			flow++
+			depth = len(cols) + flow
+		case token.SequenceEndType, token.MappingEndType:
+			flow = max(flow-1, 0)
+		default:
+			first := tk.Position.Line != line
+			line = tk.Position.Line
+			if flow > 0 || (!first && tk.Type != token.SequenceEntryType) {
+				continue
+			}
+			col := tk.Position.Column
+			for len(cols) > 0 && cols[len(cols)-1] >= col {
+				cols = cols[:len(cols)-1]
+			}
+			cols = append(cols, col)
+			depth = len(cols)
+		}
+		if depth > MaxPolicyDepth {
+			return &Error{Source: source, Pos: Pos{tk.Position.Line, tk.Position.Column},
+				Msg: fmt.Sprintf("collections nested more than %d levels deep", MaxPolicyDepth)}
+		}
+	}
+	return nil
 }
 
 // yamlError turns a go-yaml error into an [*Error] with a position.

@@ -56,6 +56,19 @@ func TestParseErrors(t *testing.T) {
 		{"version: 1\nprotected: [\"[\"]\n", "protected: \"[\" is not a valid glob pattern"},
 		{"version: 1\nallow: {numpy: 1}\n", "policy.yaml:2"},
 		{"version: 1\n\tbad: tab\n", "policy.yaml:"},
+		// Nesting deeper than MaxPolicyDepth is refused before the YAML
+		// parser, whose time grows with the square of the depth (a 1 MB
+		// file of "[" or of "- " took minutes).
+		{"version: 1\nallow: " + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + "\n", "policy.yaml:2:71: collections nested more than 64 levels deep"},
+		{"version: 1\nallow: " + strings.Repeat("{a: ", 2000) + "\n", "policy.yaml:2:260: collections nested more than 64 levels deep"},
+		{"version: 1\nallow:\n" + strings.Repeat("- ", 2000) + "x\n", "policy.yaml:3:129: collections nested more than 64 levels deep"},
+		{"version: 1\nallow:\n" + func() string {
+			var b strings.Builder
+			for i := range 100 {
+				b.WriteString(strings.Repeat(" ", i) + "- \n")
+			}
+			return b.String()
+		}(), "policy.yaml:67:65: collections nested more than 64 levels deep"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("policy.yaml", []byte(tt.yaml))
