@@ -354,6 +354,17 @@ func TestInstallFailuresLeaveEnvironment(t *testing.T) {
 		t.Errorf("error: %s", res.Error)
 	}
 
+	// A wheel that passes inspection but rewrites the venv's own
+	// pyvenv.cfg through the data scheme: the result is refused.
+	fx.up.AddWheels(testpypi.Wheel{Name: "cfg-writer", Version: "1.0", Files: map[string]string{
+		"cfg_writer/__init__.py":              "",
+		"cfg_writer-1.0.data/data/pyvenv.cfg": "home = /tmp\ninclude-system-site-packages = true\n",
+	}})
+	res = fx.refused(e, Failed, "cfg-writer")
+	if !strings.Contains(res.Error, "pyvenv.cfg was changed") {
+		t.Errorf("error: %s", res.Error)
+	}
+
 	// A project the index does not have.
 	res = fx.refused(e, Failed, "no-such-project")
 	if f := finding(t, res, RuleNotFound); !strings.Contains(f.Message, "no-such-project") {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,8 @@ import (
 //	<env>/.staging-<id>/work/            the sandbox's work directory
 type staging struct {
 	dir string
+	// skel is the venv's skeleton before the install (see skeleton).
+	skel map[string]string
 }
 
 func (st *staging) current() string  { return filepath.Join(st.dir, currentDir) }
@@ -56,6 +59,11 @@ func (in *Installer) stage(e *Env) (*staging, error) {
 	if err := copyTree(filepath.Join(e.dir, currentDir), st.current()); err != nil {
 		st.remove()
 		return nil, fmt.Errorf("staging a copy of the environment: %w", err)
+	}
+	var err error
+	if st.skel, err = skeleton(st.venv()); err != nil {
+		st.remove()
+		return nil, fmt.Errorf("staging: %w", err)
 	}
 	for _, d := range []string{st.vetted(), st.wheels(), st.work()} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -126,13 +134,28 @@ func (in *Installer) installStaged(ctx context.Context, e *Env, nodes []*Node, s
 }
 
 // verify checks that the staged venv holds exactly the distributions the
-// new lock lists, at those versions: what pip did is what was vetted.
+// new lock lists, at those versions, and that its skeleton is untouched:
+// what pip did is what was vetted.
 func (st *staging) verify(l *Lock) error {
 	got, err := installedDists(st.venv())
 	if err != nil {
 		return err
 	}
 	var problems []string
+	skel, err := skeleton(st.venv())
+	if err != nil {
+		return err
+	}
+	for name, was := range st.skel {
+		if skel[name] != was {
+			problems = append(problems, "the venv's own "+name+" was changed")
+		}
+	}
+	for name := range skel {
+		if _, ok := st.skel[name]; !ok {
+			problems = append(problems, "the venv's bin/"+name+" was added")
+		}
+	}
 	for _, p := range l.Packages {
 		v, ok := got[p.Name]
 		if !ok {
@@ -152,6 +175,53 @@ func (st *staging) verify(l *Lock) error {
 		return fmt.Errorf("the installed environment does not match what was vetted (%s); nothing was changed", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// skeleton returns the files that make a directory a venv — pyvenv.cfg,
+// the lib64 link, and the interpreter links and activation scripts in
+// bin/ — with their content's sha256 or their link's target. Wheels may
+// install files at the venv's root (the .data/data scheme) and into bin/,
+// so an install must be checked not to have changed or added any of them:
+// a rewritten pyvenv.cfg or bin/python changes what every later run
+// executes.
+func skeleton(venv string) (map[string]string, error) {
+	names := []string{"pyvenv.cfg", "lib64"}
+	ents, err := os.ReadDir(filepath.Join(venv, "bin"))
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ents {
+		n := d.Name()
+		if n == "python" || n == "python3" || strings.HasPrefix(n, "python3.") || strings.HasPrefix(n, "activate") || n == "Activate.ps1" {
+			names = append(names, "bin/"+n)
+		}
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		p := filepath.Join(venv, n)
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out[n] = "missing"
+		case err != nil:
+			return nil, err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return nil, err
+			}
+			out[n] = "-> " + link
+		case fi.Mode().IsRegular():
+			sum, err := fileSHA256(p)
+			if err != nil {
+				return nil, err
+			}
+			out[n] = fi.Mode().String() + " " + sum
+		default:
+			out[n] = fi.Mode().String()
+		}
+	}
+	return out, nil
 }
 
 // maxMetadataHeader bounds what is read of an installed METADATA file to
