@@ -103,7 +103,7 @@ unless the exit code is 0.`,
 			if err := a.setup(); err != nil {
 				return err
 			}
-			return a.runPip(cmd.Context(), opts, rest)
+			return a.runPip(cmd.Context(), cmd, opts, rest)
 		},
 	}
 }
@@ -139,8 +139,7 @@ func (a *app) pipPrefix(args []string) (pipOptions, []string, error) {
 		case "--log-level":
 			dst = &a.logLevel
 		case "--advisories":
-			var s string
-			dst = &s
+			dst = new(string)
 		default:
 			return o, args, nil
 		}
@@ -162,7 +161,7 @@ func (a *app) pipPrefix(args []string) (pipOptions, []string, error) {
 	return o, args, nil
 }
 
-func (a *app) runPip(ctx context.Context, o pipOptions, args []string) error {
+func (a *app) runPip(ctx context.Context, cmd *cobra.Command, o pipOptions, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("pip: no command; airlock pip carries out install, list, freeze and show (airlock pip --help)")
 	}
@@ -195,6 +194,19 @@ func (a *app) runPip(ctx context.Context, o pipOptions, args []string) error {
 	entries, err = reqfile.ParseCommandLine(argv, &reqfile.Config{Open: commandLineOpener(cwd, top)})
 	if err != nil {
 		return usageErrorf("pip install: %v; nothing was installed", err)
+	}
+	asked := false
+	for _, e := range entries {
+		if e.Kind == reqfile.KindOption && e.Option != nil && e.Option.Name == "--help" {
+			return cmd.Help() // pip install --help prints help and does nothing
+		}
+		if (e.Kind == reqfile.KindRequirement && !e.Constraint) || e.Kind == reqfile.KindEditable {
+			asked = true
+		}
+	}
+	if !asked {
+		// pip's own words for this.
+		return usageErrorf("pip install: you must give at least one requirement to install; nothing was installed")
 	}
 	name, err := a.pipEnvName(o)
 	if err != nil {
