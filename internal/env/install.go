@@ -391,7 +391,11 @@ func (in *Installer) install(ctx context.Context, e *Env, req Request, res *Resu
 	// 6. The new lock, the audit record, and the swap.
 	res.Finished = in.opts.Now().UTC()
 	newLock, added := in.newLock(lock, nodes, res)
-	if err := st.verify(newLock); err != nil {
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = n.Name
+	}
+	if err := st.verify(newLock, names); err != nil {
 		return err
 	}
 	res.Installed = added

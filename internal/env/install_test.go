@@ -365,6 +365,17 @@ func TestInstallFailuresLeaveEnvironment(t *testing.T) {
 		t.Errorf("error: %s", res.Error)
 	}
 
+	// Two wheels of one install ship the same file: the second overwrites
+	// the first's, which no longer matches its RECORD.
+	fx.up.AddWheels(
+		testpypi.Wheel{Name: "clash-a", Version: "1.0", Deps: []string{"clash-b"}, Files: map[string]string{"clash_a/__init__.py": "", "clashing/__init__.py": "A = 1\n"}},
+		testpypi.Wheel{Name: "clash-b", Version: "1.0", Files: map[string]string{"clash_b/__init__.py": "", "clashing/__init__.py": "B = 1\n"}},
+	)
+	res = fx.refused(e, Failed, "clash-a")
+	if !strings.Contains(res.Error, "clashing/__init__.py does not match") {
+		t.Errorf("error: %s", res.Error)
+	}
+
 	// A project the index does not have.
 	res = fx.refused(e, Failed, "no-such-project")
 	if f := finding(t, res, RuleNotFound); !strings.Contains(f.Message, "no-such-project") {

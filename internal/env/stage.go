@@ -3,6 +3,8 @@ package env
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -134,9 +136,10 @@ func (in *Installer) installStaged(ctx context.Context, e *Env, nodes []*Node, s
 }
 
 // verify checks that the staged venv holds exactly the distributions the
-// new lock lists, at those versions, and that its skeleton is untouched:
-// what pip did is what was vetted.
-func (st *staging) verify(l *Lock) error {
+// new lock lists, at those versions; that the files of the ones this
+// install put there (installed) match their RECORD; and that the venv's
+// skeleton is untouched: what pip did is what was vetted.
+func (st *staging) verify(l *Lock, installed []string) error {
 	got, err := installedDists(st.venv())
 	if err != nil {
 		return err
@@ -157,18 +160,21 @@ func (st *staging) verify(l *Lock) error {
 		}
 	}
 	for _, p := range l.Packages {
-		v, ok := got[p.Name]
+		d, ok := got[p.Name]
 		if !ok {
 			problems = append(problems, p.Name+" "+p.Version+" is missing")
 			continue
 		}
-		if want, _ := pep440.Parse(p.Version); pep440.Compare(v, want) != 0 {
-			problems = append(problems, fmt.Sprintf("%s is %s, not %s", p.Name, v, p.Version))
+		if want, _ := pep440.Parse(p.Version); pep440.Compare(d.version, want) != 0 {
+			problems = append(problems, fmt.Sprintf("%s is %s, not %s", p.Name, d.version, p.Version))
+		}
+		if slices.Contains(installed, p.Name) {
+			problems = append(problems, checkRecord(st.venv(), d)...)
 		}
 		delete(got, p.Name)
 	}
-	for name, v := range got {
-		problems = append(problems, fmt.Sprintf("%s %s was not vetted", name, v))
+	for name, d := range got {
+		problems = append(problems, fmt.Sprintf("%s %s was not vetted", name, d.version))
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
@@ -228,14 +234,21 @@ func skeleton(venv string) (map[string]string, error) {
 // find its Name and Version.
 const maxMetadataHeader = 1 << 20
 
+// installedDist is a distribution installed in a venv.
+type installedDist struct {
+	version pep440.Version
+	// site is its site-packages directory, distInfo its .dist-info.
+	site, distInfo string
+}
+
 // installedDists reads the name and version of every distribution in the
 // venv's site-packages from its .dist-info/METADATA.
-func installedDists(venv string) (map[string]pep440.Version, error) {
+func installedDists(venv string) (map[string]installedDist, error) {
 	sites, err := sitePackages(venv)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]pep440.Version{}
+	out := map[string]installedDist{}
 	for _, site := range sites {
 		ents, err := os.ReadDir(site)
 		if err != nil {
@@ -257,10 +270,60 @@ func installedDists(venv string) (map[string]pep440.Version, error) {
 			if _, dup := out[n]; dup {
 				return nil, fmt.Errorf("%s is installed twice", n)
 			}
-			out[n] = v
+			out[n] = installedDist{version: v, site: site, distInfo: filepath.Join(site, d.Name())}
 		}
 	}
 	return out, nil
+}
+
+// checkRecord checks every file a distribution's RECORD lists with a
+// sha256 against the file on disk. A file two wheels of one install both
+// ship is written twice, and the first one's RECORD then no longer
+// matches: pip neither notices nor minds.
+func checkRecord(venv string, d installedDist) []string {
+	f, err := os.Open(filepath.Join(d.distInfo, "RECORD"))
+	if err != nil {
+		return []string{filepath.Base(d.distInfo) + " has no readable RECORD"}
+	}
+	defer f.Close()
+	var problems []string
+	sc := bufio.NewScanner(io.LimitReader(f, maxRecordSize))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ",")
+		if len(fields) < 2 || !strings.HasPrefix(fields[1], "sha256=") {
+			continue // RECORD itself, and the .pyc files pip compiled
+		}
+		rel := strings.Trim(fields[0], `"`)
+		p := filepath.Join(d.site, filepath.FromSlash(rel))
+		if r, err := filepath.Rel(venv, p); err != nil || !filepath.IsLocal(r) {
+			problems = append(problems, rel+" lies outside the venv")
+			continue
+		}
+		got, err := recordHash(p)
+		if err != nil || got != fields[1] {
+			problems = append(problems, rel+" does not match "+filepath.Base(d.distInfo)+"/RECORD (another wheel overwrote it?)")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		problems = append(problems, filepath.Base(d.distInfo)+"/RECORD: "+err.Error())
+	}
+	return problems
+}
+
+// recordHash returns a file's hash in RECORD form: "sha256=" and the
+// unpadded URL-safe base64 of the digest.
+func recordHash(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256=" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
 }
 
 // sitePackages returns the venv's site-packages directories.
