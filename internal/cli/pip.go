@@ -362,6 +362,11 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 	if err != nil {
 		return nil, nil, withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
 	}
+	insp, err := env.PackageInspection(v.policy.Config())
+	if err != nil {
+		store.Close()
+		return nil, nil, usageError{err}
+	}
 	runner, err := a.runner(ctx, runFlags{driver: "bwrap"})
 	if err != nil {
 		store.Close()
@@ -377,6 +382,7 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 		// release is then vetted as an install candidate anyway.
 		Judge:    index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(v.policy)),
 		Policy:   vettingPolicy{v},
+		Inspect:  insp,
 		Audit:    env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),
 		Progress: func(msg string) { fmt.Fprintf(a.stderr, "airlock: %s\n", msg) },
 		Logger:   a.logger.With("component", "pip"),

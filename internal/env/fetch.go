@@ -106,7 +106,7 @@ func (in *Installer) fetchOne(ctx context.Context, n *Node, st *staging, opts in
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := inspect.Artifact(ctx, f, fi.Size(), n.Filename, opts)
+	rep, err := inspect.Artifact(ctx, f, fi.Size(), n.Filename, inspectionFor(opts, n.Name))
 	if err != nil {
 		return nil, nil, fmt.Errorf("inspecting %s: %w", n.Filename, err)
 	}

@@ -133,6 +133,10 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if judge == nil && !o.filtersOnly {
 		judge = index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(fx.pol))
 	}
+	insp, err := PackageInspection(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fx.audit = NewFileAuditor(filepath.Join(fx.data, "audit.jsonl"))
 	fx.in, err = NewInstaller(context.Background(), Options{
 		Runner:    fx.runner,
@@ -140,6 +144,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		Cache:     fx.cache,
 		Judge:     judge,
 		Policy:    fx.pol,
+		Inspect:   insp,
 		Audit:     fx.audit,
 		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Progress: func(msg string) {

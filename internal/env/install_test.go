@@ -252,6 +252,10 @@ func TestInstallRefusesArtifacts(t *testing.T) {
 		}}, "AL601 pth-exec"},
 		{"shadows-pip", testpypi.Wheel{Name: "pip-shadow", Version: "1.0",
 			ConsoleScripts: map[string]string{"pip": "pip_shadow:main"}}, "AL611 script-shadows-command"},
+		// The source scan: code decoded, then run.
+		{"decode-exec", testpypi.Wheel{Name: "obf-lib", Version: "1.0", Files: map[string]string{
+			"obf_lib/__init__.py": "import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n",
+		}}, "AL301 decode-exec"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -264,13 +268,34 @@ func TestInstallRefusesArtifacts(t *testing.T) {
 				t.Errorf("finding: %+v", f)
 			}
 			// The environment still starts, and nothing of the wheel is in it.
-			if out := fx.python(e, "import importlib.util; print(importlib.util.find_spec('pth_bomb'), importlib.util.find_spec('pip_shadow'))"); strings.TrimSpace(out.Stdout) != "None None" {
+			if out := fx.python(e, "import importlib.util; print(importlib.util.find_spec('pth_bomb'), importlib.util.find_spec('pip_shadow'), importlib.util.find_spec('obf_lib'))"); strings.TrimSpace(out.Stdout) != "None None None" {
 				t.Errorf("run: %+v", out)
 			}
 		})
 	}
 	if _, err := os.Stat(canary); err == nil {
 		t.Error("the .pth file ran")
+	}
+}
+
+// TestInstallScansSourcesWithBaseline: package sources that start
+// processes (the exec family, off for package sources unless the policy
+// names it) install; the policy's scan section can turn the family on.
+func TestInstallScansSourcesWithBaseline(t *testing.T) {
+	t.Parallel()
+	runner := testpypi.Wheel{Name: "runner-lib", Version: "1.0", Files: map[string]string{
+		"runner_lib/__init__.py": "import subprocess\n\ndef ls():\n    return subprocess.run(['ls'], check=True)\n",
+	}}
+	fx := newFixture(t, fixtureOpts{})
+	fx.up.AddWheels(runner)
+	if res := fx.install(fx.create("work"), "runner-lib==1.0"); res.Outcome != Installed {
+		t.Fatalf("runner-lib: %v %+v", res.Outcome, res.Releases)
+	}
+	strict := newFixture(t, fixtureOpts{policy: "version: 1\nscan:\n  families: {exec: deny}\n"})
+	strict.up.AddWheels(runner)
+	res := strict.refused(strict.create("work"), Denied, "runner-lib==1.0")
+	if f := finding(t, res, policy.RuleArtifact); !strings.Contains(f.Message, "AL203 process-exec") {
+		t.Errorf("finding: %+v", f)
 	}
 }
 
