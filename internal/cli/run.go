@@ -30,6 +30,7 @@ type runFlags struct {
 	format      string
 	unsafe      bool
 	env         string
+	policy      string
 }
 
 // Defaults of airlock run that differ from the sandbox package's.
@@ -73,6 +74,10 @@ killed), stdout, stderr, stdout_truncated, stderr_truncated, wall_ms,
 cpu_ms, peak_memory_bytes; the exit code is the command's as well. When the
 sandbox cannot be set up, airlock exits 4 and runs nothing.
 
+When the policy (--policy, $AIRLOCK_POLICY) sets scan.before_run, the code
+is scanned first (FILE.py, Python files the command names, python -c code):
+a deny finding refuses the run (exit 1), a review finding too (exit 3).
+
 The default sandbox is bubblewrap (Debian package bubblewrap); --sandbox oci
 uses an OCI runtime (--runtime runc, crun or runsc) and needs root. See
 docs/sandbox.md.`,
@@ -96,6 +101,7 @@ docs/sandbox.md.`,
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for --sandbox oci: runc, crun, runsc or a path")
 	fl.StringVar(&f.format, "format", "text", "output: text (stream the output) or json (print the result)")
 	fl.BoolVar(&f.unsafe, "unsafe-no-sandbox", false, "run on this machine without any isolation (only the limits on time and output apply)")
+	fl.StringVar(&f.policy, "policy", "", "policy file whose scan section (before_run) decides whether the code is scanned first (default $AIRLOCK_POLICY)")
 	fl.StringVar(&f.env, "env", "", "use this environment (airlock env): its interpreter first on PATH, its venv mounted read-only")
 	return cmd
 }
@@ -119,6 +125,9 @@ func (a *app) forwardCommand() *cobra.Command {
 func (a *app) runRun(ctx context.Context, cmd *cobra.Command, f runFlags, args []string) error {
 	spec, err := a.runSpec(cmd, f, args)
 	if err != nil {
+		return err
+	}
+	if err := a.scanBeforeRun(ctx, f.policy, &spec); err != nil {
 		return err
 	}
 	runner, err := a.runner(ctx, f)

@@ -18,11 +18,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlock-dev/airlock/internal/env"
 	"github.com/airlock-dev/airlock/internal/inspect"
 	"github.com/airlock-dev/airlock/internal/inspect/bandit"
 	"github.com/airlock-dev/airlock/internal/inspect/pyscan"
 	"github.com/airlock-dev/airlock/internal/inspect/pysyntax"
-	"github.com/airlock-dev/airlock/internal/policy"
 )
 
 // scanOptions are the flags of airlock scan.
@@ -373,34 +373,15 @@ func (a *app) scan(ctx context.Context, o scanOptions, args []string) error {
 // scanPolicy reads the scan section of the policy file (path, else
 // $AIRLOCK_POLICY; none: every rule keeps its default).
 func (a *app) scanPolicy(path string) (inspect.Config, error) {
-	var cfg inspect.Config
-	if path == "" {
-		path = a.getenv("AIRLOCK_POLICY")
-	}
-	if path == "" {
-		return cfg, nil
-	}
-	data, err := readFileLimited(path, policy.MaxPolicySize)
+	cfg, err := a.policyConfig(path)
 	if err != nil {
-		return cfg, usageErrorf("policy: %v", err)
+		return inspect.Config{}, err
 	}
-	pc, err := policy.Parse(path, data)
+	c, err := env.ScanConfig(cfg)
 	if err != nil {
-		return cfg, usageErrorf("%v", err)
+		return c, usageError{err}
 	}
-	for _, s := range pc.Scan.Settings {
-		act := inspect.ActionOff
-		switch s.Action {
-		case policy.RuleReview:
-			act = inspect.ActionReview
-		case policy.RuleDeny:
-			act = inspect.ActionDeny
-		}
-		if err := cfg.Set(s.Name, act); err != nil {
-			return cfg, usageErrorf("%s:%d:%d: scan: %v", path, s.Pos.Line, s.Pos.Col, err)
-		}
-	}
-	return cfg, nil
+	return c, nil
 }
 
 // scanSummary counts findings by action.

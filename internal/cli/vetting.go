@@ -65,20 +65,9 @@ func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []strin
 		pdata policy.Data
 		notes []string
 	)
-	cfg := policy.Default()
-	path := f.policyFile
-	if path == "" {
-		path = a.getenv("AIRLOCK_POLICY")
-	}
-	if path != "" {
-		data, err := readFileLimited(path, policy.MaxPolicySize)
-		if err != nil {
-			return nil, pdata, nil, usageErrorf("policy: %v", err)
-		}
-		cfg, err = policy.Parse(path, data)
-		if err != nil {
-			return nil, pdata, nil, usageError{err}
-		}
+	cfg, err := a.policyConfig(f.policyFile)
+	if err != nil {
+		return nil, pdata, nil, err
 	}
 	dir, err := a.dataDir()
 	if err != nil {
@@ -112,6 +101,26 @@ func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []strin
 		pdata.Popular = typosquat.New(entries, typosquat.Options{})
 	}
 	return cfg, pdata, notes, nil
+}
+
+// policyConfig reads the policy file: path, else $AIRLOCK_POLICY, else the
+// embedded default. A file that cannot be read or parsed is a usage error.
+func (a *app) policyConfig(path string) (*policy.Config, error) {
+	if path == "" {
+		path = a.getenv("AIRLOCK_POLICY")
+	}
+	if path == "" {
+		return policy.Default(), nil
+	}
+	data, err := readFileLimited(path, policy.MaxPolicySize)
+	if err != nil {
+		return nil, usageErrorf("policy: %v", err)
+	}
+	cfg, err := policy.Parse(path, data)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
 }
 
 // check decides the request and adds the data notes to the report.

@@ -1,6 +1,9 @@
 package env
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/airlock-dev/airlock/internal/inspect"
 	"github.com/airlock-dev/airlock/internal/inspect/pyscan"
 	"github.com/airlock-dev/airlock/internal/policy"
@@ -80,4 +83,36 @@ func inspectionFor(opts inspect.Options, project string) inspect.Options {
 		opts.Sources = nil
 	}
 	return opts
+}
+
+// Source is one file of code about to run.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// ScanBeforeRun scans code about to run in a sandbox (Python files and
+// notebooks) when the policy's scan section sets before_run, and returns
+// the findings with the policy's actions (none otherwise) and their
+// verdict. The caller refuses the run on a deny verdict and, where nobody
+// has approved it, on review.
+func ScanBeforeRun(ctx context.Context, cfg *policy.Config, files []Source) ([]inspect.Finding, inspect.Action, error) {
+	if !cfg.Scan.BeforeRun || len(files) == 0 {
+		return nil, inspect.ActionOff, nil
+	}
+	sc, err := ScanConfig(cfg)
+	if err != nil {
+		return nil, inspect.ActionOff, err
+	}
+	s := pyscan.New()
+	var all []inspect.Finding
+	for _, f := range files {
+		fs, err := s.ScanFile(ctx, f.Name, f.Data)
+		if err != nil {
+			return nil, inspect.ActionOff, fmt.Errorf("scanning %s: %w", f.Name, err)
+		}
+		all = append(all, fs...)
+	}
+	all = sc.Apply(all)
+	return all, inspect.Verdict(all), nil
 }
