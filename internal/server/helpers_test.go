@@ -61,7 +61,7 @@ func airlockCmd(t testing.TB, args ...string) *exec.Cmd {
 
 // testServer is a server on loopback with a SQLite store of its own.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *server.Server
 	st    store.Store
 	url   string
@@ -87,7 +87,7 @@ func withLimits(l server.Limits) serverOpt {
 }
 
 // newTestServer starts a server in-process on 127.0.0.1:0.
-func newTestServer(t *testing.T, opts ...serverOpt) *testServer {
+func newTestServer(t testing.TB, opts ...serverOpt) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "airlock.db")
@@ -98,7 +98,7 @@ func newTestServer(t *testing.T, opts ...serverOpt) *testServer {
 	return startServer(t, st, dsn, opts...)
 }
 
-func startServer(t *testing.T, st store.Store, dsn string, opts ...serverOpt) *testServer {
+func startServer(t testing.TB, st store.Store, dsn string, opts ...serverOpt) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	o := server.Options{

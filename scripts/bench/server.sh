@@ -4,7 +4,9 @@
 # every answer committed to the audit log first), then a count of the
 # audit log against the answers wrk received.
 # Goal: >= 3,000 requests/s with p99 < 50 ms, every answered request audited.
-# Bounded: a 2 s warm-up and one BENCH_SECONDS run (default 10); about 30 s
+# Two runs: as fast as the connections go (throughput), and paced to about
+# 3,300 requests/s (p99 at the goal's rate).
+# Bounded: a 2 s warm-up and two BENCH_SECONDS runs (default 10); about 45 s
 # in all. The server listens on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,19 +47,27 @@ for _ in $(seq 600); do [ -s "$tmp/addr" ] && break; sleep 0.1; done
 url="http://$(cat "$tmp/addr")"
 token=$(cat "$tmp/token")
 
-cat >"$tmp/check.lua" <<'EOF'
+cat >"$tmp/check.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"requirements": ["requests==2.31.0", "numpy==1.26.4"]}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("AIRLOCK_TOKEN")
-EOF
+-- AIRLOCK_DELAY_MS paces each connection: a pause between its requests,
+-- so that 64 connections offer a steady rate instead of all the server can
+-- take. wrk's latencies do not include the pause.
+local pause = tonumber(os.getenv("AIRLOCK_DELAY_MS") or "")
+if pause then
+	function delay() return pause end
+end
+LUA
 
 curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
 	-d '{"requirements": ["requests==2.31.0", "numpy==1.26.4"]}' "$url/v1/check"
 
-# count_checks: the number of check events in the audit log.
+# count_checks: the number of check events in the audit log, read through
+# the API page by page.
 count_checks() {
-	AIRLOCK_URL=$url AIRLOCK_TOKEN=$token /usr/bin/python3 - <<'EOF'
+	AIRLOCK_URL=$url AIRLOCK_TOKEN=$token /usr/bin/python3 - <<'PY'
 import json, os, urllib.request
 url, tok = os.environ["AIRLOCK_URL"], os.environ["AIRLOCK_TOKEN"]
 n, cursor = 0, ""
@@ -70,43 +80,56 @@ while True:
     if not cursor:
         break
 print(n)
-EOF
+PY
 }
 
-echo "warming up (2s), then wrk: $conns connections, $threads threads, ${secs}s..."
-AIRLOCK_TOKEN=$token wrk -t"$threads" -c"$conns" -d2s -s "$tmp/check.lua" "$url/v1/check" >/dev/null 2>&1
-sleep 1 # let the warm-up's last answers commit
-before=$(count_checks)
-AIRLOCK_TOKEN=$token wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$tmp/check.lua" "$url/v1/check" >"$tmp/wrk.txt" 2>&1
-sleep 1
-after=$(count_checks)
+# ms VALUE: a wrk latency ("812.00us", "4.52ms", "1.02s") in milliseconds.
+ms() {
+	awk -v v="$1" 'BEGIN { if (v ~ /us$/) {sub(/us$/, "", v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v=v*1000}; print v }'
+}
 
-rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
-p50=$(awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v=v*1000}; print v}' "$tmp/wrk.txt")
-p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v=v*1000}; print v}' "$tmp/wrk.txt")
-total=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
-non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$tmp/wrk.txt")
-non2xx=${non2xx:-0}
-errors=$(awk '/Socket errors:/ {print}' "$tmp/wrk.txt")
-answered=$((total - non2xx))
-logged=$((after - before))
-if [ "$non2xx" -ne 0 ]; then
-	echo "server bench: $non2xx answers were not 200:" >&2
-	cat "$tmp/wrk.txt" >&2
-fi
+# run NAME DELAY_MS: one wrk run; prints "req/s p50 p99 answered logged".
+run() {
+	local name=$1 pause=$2 before after rps p50 p99 total non2xx
+	before=$(count_checks)
+	AIRLOCK_TOKEN=$token AIRLOCK_DELAY_MS=$pause wrk -t"$threads" -c"$conns" -d"${secs}s" --latency \
+		-s "$tmp/check.lua" "$url/v1/check" >"$tmp/wrk.$name" 2>&1
+	sleep 1 # the last answers' events are committed before their answers, but wrk may cut them off
+	after=$(count_checks)
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.$name")
+	p50=$(ms "$(awk '$1 == "50%" {print $2}' "$tmp/wrk.$name")")
+	p99=$(ms "$(awk '$1 == "99%" {print $2}' "$tmp/wrk.$name")")
+	total=$(awk '/requests in/ {print $1}' "$tmp/wrk.$name")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$tmp/wrk.$name")
+	non2xx=${non2xx:-0}
+	if [ "$non2xx" -ne 0 ] || grep -q "Socket errors" "$tmp/wrk.$name"; then
+		echo "server bench: $name: errors, or answers that were not 200:" >&2
+		cat "$tmp/wrk.$name" >&2
+	fi
+	echo "$rps $p50 $p99 $((total - non2xx)) $((after - before))"
+}
+
+echo "warming up (2s), then wrk: $conns connections, $threads threads, two runs of ${secs}s..."
+AIRLOCK_TOKEN=$token wrk -t"$threads" -c"$conns" -d2s -s "$tmp/check.lua" "$url/v1/check" >/dev/null 2>&1
+sleep 1
+
+# As fast as the connections go, then paced to about 3,300 requests/s
+# (17 ms between a connection's requests): the goal's rate, where its p99
+# is measured.
+read -r s_rps s_p50 s_p99 s_ans s_log < <(run saturated "")
+read -r p_rps p_p50 p_p99 p_ans p_log < <(run paced 17)
 
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "NOT met") }'; }
+# wrk stops with up to one request per connection in flight: those may be
+# logged without wrk counting their answers.
+audited() { awk -v a="$1" -v l="$2" -v c="$conns" 'BEGIN { print (a <= l && l <= a + c) }'; }
 {
 	echo "server bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, shared machine: figures are noisy)"
-	echo "POST /v1/check, 2 requirements, $conns connections, ${secs}s, SQLite store (WAL, synchronous=FULL)"
-	printf '%-28s %s\n' "requests/s" "$rps"
-	printf '%-28s %s\n' "p50 ms" "$p50"
-	printf '%-28s %s\n' "p99 ms" "$p99"
-	printf '%-28s %s\n' "answered (200)" "$answered"
-	printf '%-28s %s\n' "check events logged" "$logged"
-	[ -n "$errors" ] && echo "wrk: $errors"
-	# wrk stops with up to one request per connection in flight: those
-	# may be logged without wrk counting their answers.
-	echo "every answer audited (answered <= logged <= answered + $conns): $(verdict "$(awk -v a="$answered" -v l="$logged" -v c="$conns" 'BEGIN{print (a <= l && l <= a + c)}')")"
-	echo ">= 3000 req/s with p99 < 50 ms: $(verdict "$(awk -v r="$rps" -v p="$p99" 'BEGIN{print (r >= 3000 && p < 50)}')")"
+	echo "POST /v1/check, 2 requirements, $conns connections, ${secs}s per run, SQLite store (WAL, synchronous=FULL)"
+	printf '%-10s %10s %8s %8s %10s %10s\n' "" "req/s" "p50 ms" "p99 ms" "answered" "logged"
+	printf '%-10s %10s %8s %8s %10s %10s\n' "saturated" "$s_rps" "$s_p50" "$s_p99" "$s_ans" "$s_log"
+	printf '%-10s %10s %8s %8s %10s %10s\n' "paced" "$p_rps" "$p_p50" "$p_p99" "$p_ans" "$p_log"
+	echo "every answer audited (answered <= logged <= answered + $conns): $(verdict "$(( $(audited "$s_ans" "$s_log") && $(audited "$p_ans" "$p_log") ))")"
+	echo ">= 3000 req/s: $(verdict "$(awk -v r="$s_rps" 'BEGIN { print (r >= 3000) }')")"
+	echo "p99 < 50 ms at >= 3000 req/s (paced): $(verdict "$(awk -v r="$p_rps" -v p="$p_p99" 'BEGIN { print (r >= 3000 && p < 50) }')")"
 } | tee "$out"
