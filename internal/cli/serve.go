@@ -154,6 +154,23 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	var ups *index.Upstreams
+	upstream := f.upstream
+	if !f.offline {
+		if upstream == "" {
+			upstream = a.getenv("AIRLOCK_UPSTREAM")
+		}
+		if upstream == "" {
+			upstream = index.DefaultUpstream
+		}
+		c, err := index.NewClient(upstream, index.ClientOptions{UserAgent: "airlock-serve"})
+		if err != nil {
+			return usageErrorf("--upstream: %v", err)
+		}
+		ups = &index.Upstreams{Default: c}
+	} else if upstream != "" {
+		return usageErrorf("--offline contacts no upstream: drop --upstream")
+	}
 	data, err := a.dataDir()
 	if err != nil {
 		return withCode(ExitFailed, err)
@@ -177,23 +194,6 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 
 	// The package index and the install pipeline share one verified cache
 	// with airlock proxy and airlock install.
-	var ups *index.Upstreams
-	upstream := f.upstream
-	if !f.offline {
-		if upstream == "" {
-			upstream = a.getenv("AIRLOCK_UPSTREAM")
-		}
-		if upstream == "" {
-			upstream = index.DefaultUpstream
-		}
-		c, err := index.NewClient(upstream, index.ClientOptions{UserAgent: "airlock-serve"})
-		if err != nil {
-			return usageErrorf("--upstream: %v", err)
-		}
-		ups = &index.Upstreams{Default: c}
-	} else if upstream != "" {
-		return usageErrorf("--offline contacts no upstream: drop --upstream")
-	}
 	artifacts, err := cache.Open(filepath.Join(data, "cache", "index"), cache.Options{})
 	if err != nil {
 		return withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))

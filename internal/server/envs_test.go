@@ -301,7 +301,7 @@ func TestInstall(t *testing.T) {
 		testpypi.Wheel{Name: "app", Version: "1.0", Deps: []string{"lib>=2"}},
 		testpypi.Wheel{Name: "lib", Version: "2.1"},
 	)
-	ts := newTestServer(t, withEnvironments(t, up))
+	ts := newTestServer(t, withEnvironments(t, up), withPolicy(t, "version: 1\nrules:\n  typosquat: review\n"))
 	agent := ts.token("agent", store.Scopes(store.ScopeInstall|store.ScopeRun), time.Time{})
 	if r := do(t, "POST", ts.url+"/v1/environments", agent, map[string]any{"name": "job"}); r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
@@ -336,19 +336,34 @@ func TestInstall(t *testing.T) {
 		t.Errorf("the store's record of the environment: %v %s", err, rec.Lock)
 	}
 
-	// A typosquat is refused at the check, before pip runs.
+	// A direct URL is refused at the check, before pip runs.
 	res = env.Result{}
-	r = do(t, "POST", ts.url+"/v1/environments/job/install", agent, map[string]any{"text": "reqeusts==2.31.0\n"})
+	r = do(t, "POST", ts.url+"/v1/environments/job/install", agent, map[string]any{"text": "app @ https://example.com/app-1.0-py3-none-any.whl\n"})
 	r.json(t, &res)
 	if r.status != 200 || res.Outcome != env.Denied {
-		t.Errorf("typosquat install: %d %s", r.status, r.body)
+		t.Errorf("direct URL install: %d %s", r.status, r.body)
+	}
+	// A typosquat needs a review under this policy: the install opens one.
+	res = env.Result{}
+	r = do(t, "POST", ts.url+"/v1/environments/job/install", agent, map[string]any{"requirements": []string{"reqeusts==2.31.0"}})
+	r.json(t, &res)
+	id := r.header.Get("Airlock-Reviews")
+	if r.status != 200 || res.Outcome != env.Review || id == "" || !strings.Contains(strings.Join(res.Notes, "\n"), "review "+id+" is pending") {
+		t.Errorf("typosquat install: %d, reviews %q: %s", r.status, id, r.body)
+	}
+	var rev store.Review
+	do(t, "GET", ts.url+"/v1/reviews/"+id, ts.admin, nil).json(t, &rev)
+	if rev.State != store.ReviewPending || rev.Requester != "agent" || !strings.Contains(string(rev.Findings), `"stage":"install"`) ||
+		!strings.Contains(string(rev.Findings), `"environment":"job"`) || rev.EventID == 0 {
+		t.Errorf("review %+v %s", rev, rev.Findings)
 	}
 	if r := do(t, "POST", ts.url+"/v1/environments/nope/install", agent, map[string]any{"requirements": []string{"app"}}); r.status != 404 {
 		t.Errorf("install into a missing environment: %d", r.status)
 	}
 	evs := events(t, ts.url, ts.admin, "action=install")
-	if len(evs) != 2 || evs[0].Decision != store.DecisionDeny || evs[1].Decision != store.DecisionAllow ||
-		evs[1].Actor != "agent" || evs[1].Subject != "app==1.0" || !strings.Contains(string(evs[1].Extra), `"outcome":"installed"`) {
+	if len(evs) != 3 || evs[0].Decision != store.DecisionReview || evs[0].ID != rev.EventID || evs[1].Decision != store.DecisionDeny ||
+		evs[2].Decision != store.DecisionAllow || evs[2].Actor != "agent" || evs[2].Subject != "app==1.0" ||
+		!strings.Contains(string(evs[2].Extra), `"outcome":"installed"`) || evs[2].RequestID == "" {
 		t.Errorf("install events: %+v", evs)
 	}
 }
