@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airlock-dev/airlock/internal/env"
-	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
 	"github.com/airlock-dev/airlock/internal/pep508"
 	"github.com/airlock-dev/airlock/internal/policy"
@@ -342,25 +341,13 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 	if err != nil {
 		return nil, nil, withCode(ExitFailed, err)
 	}
-	var ups *index.Upstreams
-	if !offline {
-		if upstream == "" {
-			upstream = a.getenv("AIRLOCK_UPSTREAM")
-		}
-		if upstream == "" {
-			upstream = index.DefaultUpstream
-		}
-		c, err := index.NewClient(upstream, index.ClientOptions{UserAgent: "airlock-pip"})
-		if err != nil {
-			return nil, nil, usageErrorf("--upstream: %v", err)
-		}
-		ups = &index.Upstreams{Default: c}
-	} else if upstream != "" {
-		return nil, nil, usageErrorf("--offline contacts no upstream: drop --upstream")
-	}
-	store, err := cache.Open(filepath.Join(data, "cache", "index"), cache.Options{})
+	ups, _, err := a.upstreams(upstream, nil, offline, "airlock-pip")
 	if err != nil {
-		return nil, nil, withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
+		return nil, nil, err
+	}
+	store, _, err := a.openCache("", cache.Options{})
+	if err != nil {
+		return nil, nil, err
 	}
 	insp, err := env.PackageInspection(v.policy.Config())
 	if err != nil {
@@ -380,7 +367,7 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 		// What the policy refuses at the proxy, pip does not see while it
 		// resolves, so it resolves to allowed versions; every resolved
 		// release is then vetted as an install candidate anyway.
-		Judge:    index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(v.policy)),
+		Judge:    policyJudge(v.policy, false),
 		Policy:   vettingPolicy{v},
 		Inspect:  insp,
 		Audit:    env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),

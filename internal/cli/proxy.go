@@ -9,14 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
-	"github.com/airlock-dev/airlock/internal/index/simple"
 )
 
 // proxyFlags are the flags of airlock proxy.
@@ -108,51 +106,17 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	if !isLoopback(host) && !f.unsafeNoAuth {
 		return usageErrorf("--listen %q is not a loopback address: the proxy has no authentication of its own yet; use a loopback address or --unsafe-no-auth", f.listen)
 	}
-	upstream := f.upstream
-	if upstream == "" {
-		upstream = a.getenv("AIRLOCK_UPSTREAM")
-	}
-	if upstream == "" {
-		upstream = index.DefaultUpstream
-	}
-	var ups *index.Upstreams
-	if !f.offline {
-		def, err := index.NewClient(upstream, index.ClientOptions{})
-		if err != nil {
-			return usageErrorf("--upstream: %v", err)
-		}
-		ups = &index.Upstreams{Default: def, Internal: map[string]*index.Client{}}
-		for _, m := range f.internal {
-			name, u, ok := strings.Cut(m, "=")
-			if !ok || !simple.ValidName(name) {
-				return usageErrorf("--internal %q: want NAME=URL", m)
-			}
-			c, err := index.NewClient(u, index.ClientOptions{})
-			if err != nil {
-				return usageErrorf("--internal %q: %v", m, err)
-			}
-			ups.Internal[simple.Normalize(name)] = c
-		}
-	} else if f.upstream != "" || len(f.internal) > 0 {
-		return usageErrorf("--offline contacts no upstream: drop --upstream and --internal")
-	}
-	dir := f.cacheDir
-	if dir == "" {
-		data, err := a.dataDir()
-		if err != nil {
-			return withCode(ExitFailed, err)
-		}
-		dir = filepath.Join(data, "cache", "index")
-	}
-	store, err := cache.Open(dir, cache.Options{MaxFileSize: f.maxFileSize, MaxTotalSize: f.maxCacheSize})
+	ups, upstream, err := a.upstreams(f.upstream, f.internal, f.offline, "")
 	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
+		return err
+	}
+	store, dir, err := a.openCache(f.cacheDir, cache.Options{MaxFileSize: f.maxFileSize, MaxTotalSize: f.maxCacheSize})
+	if err != nil {
+		return err
 	}
 	defer store.Close()
 	logger := a.logger.With("component", "proxy")
-	// The policy decides sdists, yanked files and the cooldown (its rules
-	// of those names); the filters only hide pre-releases when asked.
-	judge := index.Filters{AllowSdists: true, AllowYanked: true, HidePrereleases: f.noPre}.Wrap(index.PolicyJudge(v.policy))
+	judge := policyJudge(v.policy, f.noPre)
 	h, err := index.New(index.Options{
 		Upstreams: ups, Judge: judge, Cache: store, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/sandbox"
 )
 
@@ -31,6 +32,8 @@ type runFlags struct {
 	unsafe      bool
 	env         string
 	policy      string
+	advisories  []string
+	upstream    string
 }
 
 // Defaults of airlock run that differ from the sandbox package's.
@@ -63,8 +66,11 @@ afterwards. With --workdir DIR, files it creates belong to DIR's owner.
 FILE.py is copied into the work directory unless it is already inside it.
 
 The network is none by default: only the sandbox's own loopback. With
---net proxy, 127.0.0.1:3128 inside leads to --proxy-target outside, and
-nothing else does.
+--net proxy, 127.0.0.1:3128 inside leads to airlock's own filtering package
+index (the policy, --advisories and --upstream as for airlock proxy; served
+in memory, with no port on the host), and pip and uv inside are pointed at
+it (PIP_INDEX_URL, UV_DEFAULT_INDEX): the sandbox's only network exit is the
+index. --proxy-target HOST:PORT forwards the port to another target instead.
 
 Output is streamed and airlock exits with the command's exit code, 128+N
 when signal N killed it (137 when a limit did; the reason is printed). With
@@ -94,8 +100,10 @@ docs/sandbox.md.`,
 	fl.Var(&f.memory, "memory", "memory limit, /tmp included (e.g. 256MiB, 2GiB)")
 	fl.Float64Var(&f.cpus, "cpus", defaultRunCPUs, "CPU limit in CPUs, e.g. 0.5 or 2; 0 for none")
 	fl.IntVar(&f.pids, "pids", d.Pids, "limit on processes and threads")
-	fl.StringVar(&f.net, "net", "none", "network: none, or proxy (127.0.0.1:3128 inside leads to --proxy-target)")
-	fl.StringVar(&f.proxyTarget, "proxy-target", "", "HOST:PORT that --net proxy forwards to")
+	fl.StringVar(&f.net, "net", "none", "network: none, or proxy (127.0.0.1:3128 inside leads to airlock's package index, or to --proxy-target)")
+	fl.StringVar(&f.proxyTarget, "proxy-target", "", "HOST:PORT that --net proxy forwards to instead of airlock's package index")
+	fl.StringVar(&f.upstream, "upstream", "", "upstream index of --net proxy's package index (default $AIRLOCK_UPSTREAM or "+index.DefaultUpstream+")")
+	fl.StringArrayVar(&f.advisories, "advisories", nil, "OSV records for --net proxy's package index instead of the local database (repeatable)")
 	fl.StringVar(&f.workdir, "workdir", "", "directory mounted read-write as the work directory (default: a fresh temporary one)")
 	fl.StringVar(&f.driver, "sandbox", "bwrap", "sandbox driver: bwrap or oci")
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for --sandbox oci: runc, crun, runsc or a path")
@@ -129,6 +137,13 @@ func (a *app) runRun(ctx context.Context, cmd *cobra.Command, f runFlags, args [
 	}
 	if err := a.scanBeforeRun(ctx, f.policy, &spec); err != nil {
 		return err
+	}
+	if spec.Net.Mode == sandbox.NetProxy && spec.Net.Target == "" {
+		stop, err := a.serveRunIndex(ctx, f, &spec)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	runner, err := a.runner(ctx, f)
 	if err != nil {
@@ -182,10 +197,10 @@ func (a *app) runSpec(cmd *cobra.Command, f runFlags, args []string) (sandbox.Sp
 		return spec, usageErrorf("--net: %v", err)
 	}
 	switch {
-	case mode == sandbox.NetProxy && f.proxyTarget == "":
-		return spec, usageErrorf("--net proxy needs --proxy-target HOST:PORT")
 	case mode == sandbox.NetNone && f.proxyTarget != "":
 		return spec, usageErrorf("--proxy-target needs --net proxy")
+	case mode == sandbox.NetNone && (f.upstream != "" || len(f.advisories) > 0):
+		return spec, usageErrorf("--upstream and --advisories configure the package index of --net proxy")
 	}
 	spec.Net = sandbox.Network{Mode: mode, Target: f.proxyTarget}
 	if f.timeout <= 0 || f.cpus < 0 || f.pids <= 0 || f.memory <= 0 {

@@ -6,23 +6,25 @@ import (
 	"sync"
 )
 
-// memListener is a net.Listener whose connections are made in memory by
-// dial: the sandbox's proxy listener dials it for each connection the
-// sandbox opens, so the proxy an install uses has no port on the host
-// that other local processes could reach.
-type memListener struct {
+// MemListener is a net.Listener whose connections are made in memory by
+// [MemListener.Dial]: a sandbox's proxy listener dials it for each
+// connection the sandbox opens (sandbox.Network.Dial), so the package index
+// that an install or a run reaches has no port on the host that other
+// local processes could reach.
+type MemListener struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
 }
 
-func newMemListener() *memListener {
-	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+// NewMemListener returns an open in-memory listener.
+func NewMemListener() *MemListener {
+	return &MemListener{conns: make(chan net.Conn), done: make(chan struct{})}
 }
 
-// dial returns the client end of a new in-memory connection, whose server
+// Dial returns the client end of a new in-memory connection, whose server
 // end Accept returns.
-func (l *memListener) dial(ctx context.Context) (net.Conn, error) {
+func (l *MemListener) Dial(ctx context.Context) (net.Conn, error) {
 	c, s := net.Pipe()
 	select {
 	case l.conns <- s:
@@ -39,7 +41,7 @@ func (l *memListener) dial(ctx context.Context) (net.Conn, error) {
 }
 
 // Accept implements net.Listener.
-func (l *memListener) Accept() (net.Conn, error) {
+func (l *MemListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
@@ -49,13 +51,13 @@ func (l *memListener) Accept() (net.Conn, error) {
 }
 
 // Close implements net.Listener.
-func (l *memListener) Close() error {
+func (l *MemListener) Close() error {
 	l.once.Do(func() { close(l.done) })
 	return nil
 }
 
 // Addr implements net.Listener.
-func (l *memListener) Addr() net.Addr { return memAddr{} }
+func (l *MemListener) Addr() net.Addr { return memAddr{} }
 
 type memAddr struct{}
 

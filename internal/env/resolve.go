@@ -30,7 +30,7 @@ const proxyPort = sandbox.DefaultProxyPort
 // the releases pip would install, each checked against h's project page
 // (the file is listed there with that sha256).
 func (in *Installer) resolve(ctx context.Context, e *Env, rq *request, h *index.Handler) ([]*Node, error) {
-	ml := newMemListener()
+	ml := NewMemListener()
 	srv := &http.Server{
 		// pip asks for JSON pages, where pip 23.0 ignores PEP 658 metadata
 		// files (it wants the key PEP 714 retired), so it downloads each
@@ -55,7 +55,7 @@ func (in *Installer) resolve(ctx context.Context, e *Env, rq *request, h *index.
 		Env:    pipEnv(false),
 		Files:  files,
 		Binds:  []sandbox.Bind{{Src: e.Venv(), Dst: e.Venv()}},
-		Net:    sandbox.Network{Mode: sandbox.NetProxy, Port: proxyPort, Dial: ml.dial},
+		Net:    sandbox.Network{Mode: sandbox.NetProxy, Port: proxyPort, Dial: ml.Dial},
 		Limits: in.opts.Limits,
 	}
 	res, err := runPip(ctx, in.opts.Runner, "resolve", spec)

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/airlock-dev/airlock/internal/index"
+	"github.com/airlock-dev/airlock/internal/index/cache"
+	"github.com/airlock-dev/airlock/internal/index/simple"
+	"github.com/airlock-dev/airlock/internal/policy"
+)
+
+// upstreams builds the package index's upstream clients: --upstream (else
+// $AIRLOCK_UPSTREAM, else PyPI) and the --internal NAME=URL map. It
+// returns nil upstreams when offline, and the upstream URL for messages.
+func (a *app) upstreams(flag string, internal []string, offline bool, agent string) (*index.Upstreams, string, error) {
+	if offline {
+		if flag != "" || len(internal) > 0 {
+			return nil, "", usageErrorf("--offline contacts no upstream: drop --upstream and --internal")
+		}
+		return nil, "", nil
+	}
+	upstream := flag
+	if upstream == "" {
+		upstream = a.getenv("AIRLOCK_UPSTREAM")
+	}
+	if upstream == "" {
+		upstream = index.DefaultUpstream
+	}
+	def, err := index.NewClient(upstream, index.ClientOptions{UserAgent: agent})
+	if err != nil {
+		return nil, "", usageErrorf("--upstream: %v", err)
+	}
+	ups := &index.Upstreams{Default: def, Internal: map[string]*index.Client{}}
+	for _, m := range internal {
+		name, u, ok := strings.Cut(m, "=")
+		if !ok || !simple.ValidName(name) {
+			return nil, "", usageErrorf("--internal %q: want NAME=URL", m)
+		}
+		c, err := index.NewClient(u, index.ClientOptions{UserAgent: agent})
+		if err != nil {
+			return nil, "", usageErrorf("--internal %q: %v", m, err)
+		}
+		ups.Internal[simple.Normalize(name)] = c
+	}
+	return ups, upstream, nil
+}
+
+// openCache opens the artifact cache: dir, else <data dir>/cache/index.
+func (a *app) openCache(dir string, opts cache.Options) (*cache.Store, string, error) {
+	if dir == "" {
+		data, err := a.dataDir()
+		if err != nil {
+			return nil, "", withCode(ExitFailed, err)
+		}
+		dir = filepath.Join(data, "cache", "index")
+	}
+	store, err := cache.Open(dir, opts)
+	if err != nil {
+		return nil, "", withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
+	}
+	return store, dir, nil
+}
+
+// policyJudge is the proxy's judge for p: the policy decides sdists,
+// yanked files and the cooldown (its rules of those names); the built-in
+// filters only hide pre-releases when asked.
+func policyJudge(p *policy.Policy, hidePrereleases bool) index.Judge {
+	return index.Filters{AllowSdists: true, AllowYanked: true, HidePrereleases: hidePrereleases}.Wrap(index.PolicyJudge(p))
+}
