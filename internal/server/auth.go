@@ -74,7 +74,8 @@ func (a *authenticator) close() {
 
 // credential extracts the token secret from the Authorization header:
 // "Bearer <secret>", or basic authentication whose password is the secret
-// (pip's http://__token__:<secret>@host/ form). ok is false when the
+// (pip's http://__token__:<secret>@host/ form), or whose user name is and
+// whose password is empty (http://<secret>@host/). ok is false when the
 // request carries no credentials at all.
 func credential(r *http.Request) (secret string, ok bool) {
 	h := r.Header.Get("Authorization")
@@ -91,9 +92,12 @@ func credential(r *http.Request) (secret string, ok bool) {
 		if err != nil {
 			return "", true
 		}
-		_, pass, found := strings.Cut(string(raw), ":")
+		user, pass, found := strings.Cut(string(raw), ":")
 		if !found {
 			return "", true
+		}
+		if pass == "" && strings.HasPrefix(user, store.SecretPrefix) {
+			return user, true // http://TOKEN@host/: the token as the user name
 		}
 		return pass, true
 	}

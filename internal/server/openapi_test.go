@@ -230,6 +230,17 @@ func TestAuthAndScopes(t *testing.T) {
 				if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 					t.Errorf("basic auth with the proxy token: %d", resp.StatusCode)
 				}
+				// http://TOKEN@host/: the token as the user name.
+				req, _ = http.NewRequest(op.method, url, nil)
+				req.SetBasicAuth(byScope["proxy"], "")
+				resp, err = client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+					t.Errorf("basic auth with the proxy token as the user name: %d", resp.StatusCode)
+				}
 				req, _ = http.NewRequest(op.method, url, nil)
 				req.SetBasicAuth("__token__", byScope["check"])
 				resp, err = client.Do(req)

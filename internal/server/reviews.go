@@ -392,10 +392,8 @@ func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req rejectRequest
-	if r.ContentLength != 0 {
-		if err := decodeJSON(r, &req); err != nil {
-			return err
-		}
+	if err := decodeJSON(r, &req); err != nil && !isEmptyBody(err) {
+		return err
 	}
 	_, doc, err := s.pendingReview(ctx, id)
 	if err != nil {

@@ -317,6 +317,13 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
+// errEmptyBody is decodeJSON's answer for a request without a body.
+var errEmptyBody = errorf(http.StatusBadRequest, CodeInvalidJSON, "the request body is empty; send a JSON object")
+
+// isEmptyBody reports whether decodeJSON found no body at all (for routes
+// whose body is optional).
+func isEmptyBody(err error) bool { return err == errEmptyBody }
+
 func jsonError(err error) error {
 	var (
 		mbe *http.MaxBytesError
@@ -327,7 +334,7 @@ func jsonError(err error) error {
 	case errors.As(err, &mbe):
 		return err
 	case errors.Is(err, io.EOF):
-		return errorf(http.StatusBadRequest, CodeInvalidJSON, "the request body is empty; send a JSON object")
+		return errEmptyBody
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errorf(http.StatusBadRequest, CodeInvalidJSON, "the JSON body ends too early")
 	case errors.As(err, &se):
