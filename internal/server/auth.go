@@ -46,14 +46,15 @@ type cachedToken struct {
 func newAuthenticator(s store.TokenStore, now func() time.Time, log *slog.Logger) *authenticator {
 	a := &authenticator{store: s, now: now, log: log, cache: map[store.TokenHash]cachedToken{},
 		touches: map[string]time.Time{}, touch: make(chan string, touchQueue), done: make(chan struct{})}
-	go a.toucher()
+	go a.toucher(a.touch)
 	return a
 }
 
-// toucher records tokens' last use off the request path.
-func (a *authenticator) toucher() {
+// toucher records tokens' last use off the request path, until close
+// closes ch.
+func (a *authenticator) toucher(ch <-chan string) {
 	defer close(a.done)
-	for name := range a.touch {
+	for name := range ch {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := a.store.TouchToken(ctx, name, a.now()); err != nil {
 			a.log.Debug("recording a token's last use failed", "token", name, "err", err)
