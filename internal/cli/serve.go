@@ -16,8 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airlock-dev/airlock/internal/env"
+	"github.com/airlock-dev/airlock/internal/feed"
 	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
+	"github.com/airlock-dev/airlock/internal/policy"
 	"github.com/airlock-dev/airlock/internal/server"
 	"github.com/airlock-dev/airlock/internal/store"
 )
@@ -35,6 +37,7 @@ type serveFlags struct {
 	installsPerToken int
 	runsPerToken     int
 	shutdownTimeout  time.Duration
+	refresh          time.Duration
 	addrFile         string
 	logFormat        string
 }
@@ -89,7 +92,10 @@ The API (docs/api.md; OpenAPI at /v1/openapi.json):
                                            pip: --index-url http://__token__:TOKEN@HOST/simple/)
   /healthz, /readyz, /metrics              no token
 
-Every decision is committed to the audit log before it is answered. SIGTERM
+Every decision is committed to the audit log before it is answered. Advisory
+data updated by airlock db update (when --advisories is not given), and
+approvals made by other replicas sharing the store, are picked up every
+--refresh-interval. SIGTERM
 or SIGINT stops accepting requests, lets those in flight finish (up to
 --shutdown-timeout) and exits 0.
 
@@ -119,6 +125,7 @@ behind a TLS-terminating proxy.`,
 	fl.IntVar(&f.installsPerToken, "max-installs-per-token", server.DefaultInstallsPerToken, "concurrent installs per token")
 	fl.IntVar(&f.runsPerToken, "max-runs-per-token", server.DefaultRunsPerToken, "concurrent runs per token")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long a shutdown waits for requests in flight")
+	fl.DurationVar(&f.refresh, "refresh-interval", server.DefaultRefreshInterval, "how often approvals from other replicas and updated advisory data are picked up")
 	fl.StringVar(&f.addrFile, "addr-file", "", "write the address actually listened on to this file (for --listen with port 0)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on standard error: text or json")
 	return cmd
@@ -128,8 +135,8 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	switch {
 	case (f.tlsCert == "") != (f.tlsKey == ""):
 		return usageErrorf("--tls-cert and --tls-key go together")
-	case f.rate < 0 || f.burst < 1 || f.installsPerToken < 1 || f.runsPerToken < 1 || f.shutdownTimeout <= 0:
-		return usageErrorf("--rate-limit cannot be negative; --burst, --max-installs-per-token, --max-runs-per-token and --shutdown-timeout must be positive")
+	case f.rate < 0 || f.burst < 1 || f.installsPerToken < 1 || f.runsPerToken < 1 || f.shutdownTimeout <= 0 || f.refresh <= 0:
+		return usageErrorf("--rate-limit cannot be negative; --burst, --max-installs-per-token, --max-runs-per-token, --shutdown-timeout and --refresh-interval must be positive")
 	case f.logFormat != "text" && f.logFormat != "json":
 		return usageErrorf("--log-format: %q is not text or json", f.logFormat)
 	}
@@ -211,16 +218,18 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	}
 
 	srv, err := server.New(ctx, server.Options{
-		Store:        st,
-		Logger:       a.logger,
-		Policy:       cfg,
-		PolicyData:   pdata,
-		PolicyNotes:  notes,
-		Proxy:        &server.ProxyOptions{Upstreams: ups, Offline: f.offline, Cache: artifacts},
-		Environments: envs,
-		Runner:       runner,
-		RunnerError:  runnerErr,
-		Install:      &env.Options{Upstreams: ups, Offline: f.offline, Cache: artifacts},
+		Store:           st,
+		Logger:          a.logger,
+		Policy:          cfg,
+		PolicyData:      pdata,
+		PolicyNotes:     notes,
+		ReloadData:      a.dataReloader(&f.policy, data),
+		RefreshInterval: f.refresh,
+		Proxy:           &server.ProxyOptions{Upstreams: ups, Offline: f.offline, Cache: artifacts},
+		Environments:    envs,
+		Runner:          runner,
+		RunnerError:     runnerErr,
+		Install:         &env.Options{Upstreams: ups, Offline: f.offline, Cache: artifacts},
 		Limits: server.Limits{
 			Rate: rateOption(f.rate), Burst: f.burst, InstallsPerToken: f.installsPerToken, RunsPerToken: f.runsPerToken,
 		},
@@ -335,4 +344,37 @@ func (a *app) firstAdminToken(ctx context.Context, st store.Store) error {
 	fmt.Fprintln(a.stdout, secret.String())
 	fmt.Fprintf(a.stderr, "airlock serve: created the token %q with every scope; its secret is the line on standard output, shown only this once\n", tok.Name)
 	return nil
+}
+
+// dataReloader returns the server's ReloadData: when the advisory data and
+// popular names come from the data directory (no --advisories), it reloads
+// them after `airlock db update` or `airlock db import` replaced them. Those
+// replace files by renaming them into <data dir>/db, which changes the
+// directory's modification time; nothing is read until it does. The policy
+// file is read at start only.
+func (a *app) dataReloader(pf *policyFlags, data string) func(context.Context) (policy.Data, []string, bool, error) {
+	if len(pf.advisories) > 0 {
+		return nil
+	}
+	dir := feed.Dir(data)
+	stamp := func() time.Time {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return time.Time{}
+		}
+		return fi.ModTime()
+	}
+	last := stamp()
+	return func(context.Context) (policy.Data, []string, bool, error) {
+		now := stamp()
+		if now.Equal(last) {
+			return policy.Data{}, nil, false, nil
+		}
+		_, pdata, notes, err := a.policyInputs(pf)
+		if err != nil {
+			return policy.Data{}, nil, false, err
+		}
+		last = now
+		return pdata, notes, true, nil
+	}
 }

@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/airlock-dev/airlock/internal/advisory"
 	"github.com/airlock-dev/airlock/internal/policy"
 	"github.com/airlock-dev/airlock/internal/server"
 	"github.com/airlock-dev/airlock/internal/store"
@@ -523,5 +528,54 @@ func TestConcurrentChecksAudited(t *testing.T) {
 	}
 	if len(ids) != 0 {
 		t.Errorf("%d answered checks are not in the log", len(ids))
+	}
+}
+
+// TestReloadData: advisory data updated while the server runs (airlock db
+// update) is picked up at the next refresh.
+func TestReloadData(t *testing.T) {
+	dir := t.TempDir()
+	osv := `{"id": "PYSEC-2099-42", "summary": "vulnlib before 2.0 runs commands from crafted config files",
+	  "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnlib"},
+	                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "PYSEC-2099-42.json"), []byte(osv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := advisory.LoadFS(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var updated atomic.Bool
+	ts := newTestServer(t, func(o *server.Options) {
+		o.RefreshInterval = 20 * time.Millisecond
+		o.ReloadData = func(context.Context) (policy.Data, []string, bool, error) {
+			if updated.Swap(false) {
+				return policy.Data{Advisories: ix}, []string{"reloaded"}, true, nil
+			}
+			return policy.Data{}, nil, false, nil
+		}
+	})
+	check := func() policy.Report {
+		var rep policy.Report
+		do(t, "POST", ts.url+"/v1/check", ts.admin, map[string]any{"requirements": []string{"vulnlib==1.0"}}).json(t, &rep)
+		return rep
+	}
+	if rep := check(); rep.Action() != policy.Allow {
+		t.Fatalf("before the update: %v", rep.Action())
+	}
+	updated.Store(true)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rep := check()
+		if rep.Action() == policy.Deny {
+			if rep.Results[0].Findings[0].Rule != policy.RuleVulnerable || !slices.Contains(rep.Notes, "reloaded") {
+				t.Errorf("after the update: %+v, notes %q", rep.Results[0].Findings, rep.Notes)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the update was not picked up")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

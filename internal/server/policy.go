@@ -53,12 +53,27 @@ func (s *Server) refresh(ctx context.Context) error {
 		return fmt.Errorf("reading reviews: %w", err)
 	}
 	s.reviews.load(revs)
-	return s.rebuild(xs)
+	force := false
+	if s.opts.ReloadData != nil {
+		data, notes, changed, err := s.opts.ReloadData(ctx)
+		switch {
+		case err != nil:
+			s.log.Warn("reloading the advisory data failed; keeping the data in force", "err", err)
+		case changed:
+			data.Now = s.now
+			s.polMu.Lock()
+			s.data, s.notes = data, notes
+			s.polMu.Unlock()
+			force = true
+			s.log.Info("advisory data reloaded")
+		}
+	}
+	return s.rebuild(xs, force)
 }
 
 // rebuild builds the policy with the unexpired exceptions of xs, unless
-// the policy in force holds exactly those already.
-func (s *Server) rebuild(xs []store.Exception) error {
+// the policy in force holds exactly those already and force is false.
+func (s *Server) rebuild(xs []store.Exception, force bool) error {
 	s.polMu.Lock()
 	defer s.polMu.Unlock()
 	now := s.now()
@@ -79,16 +94,16 @@ func (s *Server) rebuild(xs []store.Exception) error {
 		pxs = append(pxs, px)
 	}
 	slices.Sort(ids)
-	if cur := s.pol.Load(); cur != nil && slices.Equal(cur.exceptionIDs, ids) {
+	if cur := s.pol.Load(); cur != nil && !force && slices.Equal(cur.exceptionIDs, ids) {
 		return nil
 	}
-	data := s.opts.PolicyData
+	data := s.data
 	data.Exceptions = slices.Concat(data.Exceptions, pxs)
 	p, err := policy.New(s.opts.Policy, data)
 	if err != nil {
 		return fmt.Errorf("building the policy: %w", err)
 	}
-	st := &policyState{policy: p, exceptionIDs: ids, notes: slices.Clone(s.opts.PolicyNotes), quiet: map[string]bool{}}
+	st := &policyState{policy: p, exceptionIDs: ids, notes: slices.Clone(s.notes), quiet: map[string]bool{}}
 	for _, px := range pxs {
 		st.quiet[fmt.Sprintf("exception %s was not needed by this check", px)] = true
 	}

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlock-dev/airlock/internal/policy"
 	"github.com/airlock-dev/airlock/internal/server"
 	"github.com/airlock-dev/airlock/internal/store"
 )
@@ -383,4 +384,40 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestServeReloadsAdvisories: `airlock db import` while the server runs
+// replaces the advisory database; the server picks it up at its next
+// refresh, without a restart.
+func TestServeReloadsAdvisories(t *testing.T) {
+	dir := t.TempDir()
+	p := startServerProcess(t, dir, "--refresh-interval", "100ms")
+	secret := p.adminSecret(t)
+	check := func() policy.Report {
+		var rep policy.Report
+		do(t, "POST", p.url+"/v1/check", secret, map[string]any{"requirements": []string{"vulnlib==1.0"}}).json(t, &rep)
+		return rep
+	}
+	if rep := check(); rep.Action() != policy.Allow {
+		t.Fatalf("before the import: %v", rep.Action())
+	}
+	osv := filepath.Join(t.TempDir(), "PYSEC-2099-42.json")
+	if err := os.WriteFile(osv, []byte(`{"id": "PYSEC-2099-42", "summary": "vulnlib before 2.0 runs commands",
+	  "affected": [{"package": {"ecosystem": "PyPI", "name": "vulnlib"},
+	                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := airlockCmd(t, "--data-dir", dir, "db", "import", osv).CombinedOutput(); err != nil {
+		t.Fatalf("airlock db import: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if rep := check(); rep.Action() == policy.Deny {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the imported advisory was not picked up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

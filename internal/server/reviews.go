@@ -446,7 +446,7 @@ func (s *Server) reloadExceptions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.rebuild(xs)
+	return s.rebuild(xs, false)
 }
 
 func (s *Server) handleExceptions(w http.ResponseWriter, r *http.Request) error {

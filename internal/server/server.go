@@ -159,6 +159,11 @@ type Options struct {
 	// PolicyNotes are remarks about the data (a stale advisory database)
 	// that every answer carries.
 	PolicyNotes []string
+	// ReloadData, when set, is called at every refresh; when it reports a
+	// change (the advisory database was updated), the policy is rebuilt
+	// with the new data and notes. Its errors are logged, and the data in
+	// force stays.
+	ReloadData func(ctx context.Context) (data policy.Data, notes []string, changed bool, err error)
 	// ProxyJudge turns a policy into the proxy's judge (the files the
 	// index serves, and what pip may resolve to during an install). Nil
 	// means [DefaultProxyJudge].
@@ -206,7 +211,9 @@ type Server struct {
 
 	pol     atomic.Pointer[policyState]
 	reviews *reviewIndex
-	polMu   sync.Mutex // serialises policy rebuilds
+	polMu   sync.Mutex // serialises policy rebuilds; guards data and notes
+	data    policy.Data
+	notes   []string
 
 	proxy     http.Handler // nil when off
 	installer *env.Installer
@@ -248,6 +255,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		limits:  opts.Limits.withDefaults(),
 		reviews: newReviewIndex(),
 		reqBase: hex.EncodeToString(rb[:]),
+		data:    opts.PolicyData,
+		notes:   opts.PolicyNotes,
 	}
 	s.auth = newAuthenticator(opts.Store, opts.Now, s.log)
 	s.rate = newRateLimiter(s.limits.Rate, s.limits.Burst, opts.Now)
