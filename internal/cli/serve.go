@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +30,7 @@ type serveFlags struct {
 	tlsCert, tlsKey  string
 	policy           policyFlags
 	upstream         string
+	internal         []string
 	offline          bool
 	rate             float64
 	burst            int
@@ -119,6 +119,7 @@ behind a TLS-terminating proxy.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	f.policy.register(fl)
 	fl.StringVar(&f.upstream, "upstream", "", "upstream simple index URL (default $AIRLOCK_UPSTREAM or "+index.DefaultUpstream+")")
+	fl.StringArrayVar(&f.internal, "internal", nil, "NAME=URL: serve and install project NAME from the internal index at URL only (repeatable)")
 	fl.BoolVar(&f.offline, "offline", false, "serve and install only what is cached; never contact the upstream")
 	fl.Float64Var(&f.rate, "rate-limit", server.DefaultRate, "requests per second each token may make (0: no limit)")
 	fl.IntVar(&f.burst, "burst", server.DefaultBurst, "requests a token may make at once above its rate")
@@ -161,22 +162,9 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	var ups *index.Upstreams
-	upstream := f.upstream
-	if !f.offline {
-		if upstream == "" {
-			upstream = a.getenv("AIRLOCK_UPSTREAM")
-		}
-		if upstream == "" {
-			upstream = index.DefaultUpstream
-		}
-		c, err := index.NewClient(upstream, index.ClientOptions{UserAgent: "airlock-serve"})
-		if err != nil {
-			return usageErrorf("--upstream: %v", err)
-		}
-		ups = &index.Upstreams{Default: c}
-	} else if upstream != "" {
-		return usageErrorf("--offline contacts no upstream: drop --upstream")
+	ups, upstream, err := a.upstreams(f.upstream, f.internal, f.offline, "airlock-serve")
+	if err != nil {
+		return err
 	}
 	data, err := a.dataDir()
 	if err != nil {
@@ -188,6 +176,10 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 	cfg, pdata, notes, err := a.policyInputs(&f.policy)
 	if err != nil {
 		return err
+	}
+	inspection, err := env.PackageInspection(cfg)
+	if err != nil {
+		return usageError{err}
 	}
 
 	st, err := a.openStore(ctx, f.database)
@@ -201,9 +193,9 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 
 	// The package index and the install pipeline share one verified cache
 	// with airlock proxy and airlock install.
-	artifacts, err := cache.Open(filepath.Join(data, "cache", "index"), cache.Options{})
+	artifacts, _, err := a.openCache("", cache.Options{})
 	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
+		return err
 	}
 	defer artifacts.Close()
 	envs, err := a.envManager()
@@ -229,7 +221,7 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		Environments:    envs,
 		Runner:          runner,
 		RunnerError:     runnerErr,
-		Install:         &env.Options{Upstreams: ups, Offline: f.offline, Cache: artifacts},
+		Install:         &env.Options{Upstreams: ups, Offline: f.offline, Cache: artifacts, Inspect: inspection},
 		Limits: server.Limits{
 			Rate: rateOption(f.rate), Burst: f.burst, InstallsPerToken: f.installsPerToken, RunsPerToken: f.runsPerToken,
 		},
