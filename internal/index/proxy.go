@@ -98,7 +98,13 @@ type rendered struct {
 
 // pageEntry is a cached project page; it is also the on-disk record.
 type pageEntry struct {
-	Fetched  time.Time       `json:"fetched"`
+	Fetched time.Time `json:"fetched"`
+	// Upstream is the URL of the index the page came from. The records
+	// on disk are shared by every handler over the cache directory, and a
+	// handler uses only those from the index it would ask itself: a page
+	// from the public index is not one from the internal index a name is
+	// mapped to.
+	Upstream string          `json:"upstream,omitempty"`
 	NotFound bool            `json:"not_found,omitempty"`
 	Project  *simple.Project `json:"project,omitempty"`
 }
@@ -205,11 +211,12 @@ func (h *Handler) project(ctx context.Context, name string) (*simple.Project, er
 	ch := h.sf.DoChan(name, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultPageTimeout)
 		defer cancel()
-		p, err := h.up.For(name).Project(fctx, name)
+		c := h.up.For(name)
+		p, err := c.Project(fctx, name)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		e := &pageEntry{Fetched: h.now(), NotFound: p == nil, Project: p}
+		e := &pageEntry{Fetched: h.now(), Upstream: c.URL(), NotFound: p == nil, Project: p}
 		h.store(name, e)
 		return e, nil
 	})
@@ -242,6 +249,9 @@ func (h *Handler) cached(name string) *pageEntry {
 	e = &pageEntry{}
 	if json.Unmarshal(data, e) != nil || (e.Project == nil && !e.NotFound) {
 		return nil
+	}
+	if !h.offline && e.Upstream != h.up.For(name).URL() {
+		return nil // another index's page (or one that does not say)
 	}
 	h.remember(name, e)
 	return e

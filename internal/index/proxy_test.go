@@ -381,6 +381,36 @@ func TestInternalNamesUseTheirOwnIndex(t *testing.T) {
 	}
 }
 
+// TestCachedPageFromAnotherUpstreamIgnored: the page cache on disk is
+// shared (airlock install and airlock proxy use the same directory), and a
+// page fetched from the public index must not be served for a name that
+// is now mapped to an internal index: that would be dependency confusion
+// through the cache.
+func TestCachedPageFromAnotherUpstreamIgnored(t *testing.T) {
+	public := testpypi.New(t)
+	public.AddWheels(testpypi.Wheel{Name: "corp-lib", Version: "99.0"})
+	dir := t.TempDir()
+	first := newFixture(t, fixtureOpts{up: public, cacheDir: dir})
+	if got := getJSON(t, first.URL()+"corp-lib/").filenames(); got != "corp_lib-99.0-py3-none-any.whl" {
+		t.Fatalf("public corp-lib: %s", got)
+	}
+	first.cache.Close()
+
+	internal := testpypi.New(t)
+	internal.AddWheels(testpypi.Wheel{Name: "corp-lib", Version: "1.0"})
+	ic, err := NewClient(internal.URL(), ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newFixture(t, fixtureOpts{up: public, cacheDir: dir, internal: map[string]*Client{"corp-lib": ic}})
+	if got := getJSON(t, second.URL()+"corp-lib/").filenames(); got != "corp_lib-1.0-py3-none-any.whl" {
+		t.Errorf("corp-lib mapped to the internal index: %s", got)
+	}
+	if n := internal.Requests("/simple/corp-lib/"); n != 1 {
+		t.Errorf("the internal index was asked %d times, want 1", n)
+	}
+}
+
 func TestRedirectToAnotherHostRefused(t *testing.T) {
 	other := testpypi.New(t)
 	other.AddWheels(testpypi.Wheel{Name: "lib", Version: "6.6.6"})
