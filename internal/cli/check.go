@@ -114,7 +114,7 @@ func writeReport(w, errw io.Writer, rep *policy.Report, color bool) {
 	}
 	width := 0
 	for _, r := range rep.Results {
-		width = max(width, len(position(r)))
+		width = max(width, len(oneLine(position(r))))
 	}
 	for _, r := range rep.Results {
 		label := strings.ToUpper(r.Decision.String())
@@ -126,7 +126,8 @@ func writeReport(w, errw io.Writer, rep *policy.Report, color bool) {
 		default:
 			label = paint(ansiGreen, fmt.Sprintf("%-6s", label))
 		}
-		fmt.Fprintf(w, "%s  %-*s  %s\n", label, width, position(r), oneLine(r.Input))
+		// The position names a file, which an include names: untrusted.
+		fmt.Fprintf(w, "%s  %-*s  %s\n", label, width, oneLine(position(r)), oneLine(r.Input))
 		for _, f := range r.Findings {
 			indent := strings.Repeat(" ", 8)
 			msg := fmt.Sprintf("%s: %s", f.Rule, oneLine(f.Message))
