@@ -367,3 +367,45 @@ func TestInstall(t *testing.T) {
 		t.Errorf("install events: %+v", evs)
 	}
 }
+
+// TestRunScanBeforeRun: with the policy's scan.before_run, code that
+// installs packages at run time is refused before it runs (422, recorded),
+// and clean code runs.
+func TestRunScanBeforeRun(t *testing.T) {
+	dir := shortDir(t)
+	mgr, err := env.NewManager(filepath.Join(dir, "envs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgr.Create(t.Context(), "job", env.CreateOptions{}); err != nil {
+		t.Skipf("cannot make an environment here: %v", err)
+	}
+	br := &blockingRunner{started: make(chan struct{}, 8), release: make(chan struct{})}
+	close(br.release)
+	ts := newTestServer(t, withPolicy(t, "version: 1\nscan:\n  before_run: true\n"), func(o *server.Options) {
+		o.Environments, o.Runner, o.RunTempDir = mgr, br, dir
+	})
+	installer := "import subprocess\nsubprocess.run([\"pip\", \"install\", \"evil\"])\n"
+	for _, body := range []map[string]any{
+		{"command": []string{"python", "main.py"}, "files": []map[string]any{{"path": "main.py", "content": installer}}},
+		{"command": []string{"python", "-c", `import os; os.system("pip install evil")`}},
+	} {
+		r := do(t, "POST", ts.url+"/v1/environments/job/run", ts.admin, body)
+		code, msg, _ := r.apiErr(t)
+		if r.status != 422 || code != "run_refused" || !strings.Contains(msg, "AL101") {
+			t.Errorf("run %v: %d %s %q", body["command"], r.status, code, msg)
+		}
+	}
+	if len(br.started) != 0 {
+		t.Errorf("refused code ran")
+	}
+	evs := events(t, ts.url, ts.admin, "action=run&decision=deny")
+	if len(evs) != 2 || !strings.Contains(string(evs[0].Findings), "AL101") {
+		t.Errorf("refusals in the log: %+v", evs)
+	}
+	r := do(t, "POST", ts.url+"/v1/environments/job/run", ts.admin, map[string]any{
+		"command": []string{"python", "main.py"}, "files": []map[string]any{{"path": "main.py", "content": "print('hello')\n"}}})
+	if r.status != 200 || len(br.started) != 1 {
+		t.Errorf("clean code: %d %s", r.status, r.body)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	CodeUnavailable      = "unavailable"            // the server cannot serve this now (store, sandbox, capacity)
 	CodeTimeout          = "timeout"                // the request took longer than its deadline
 	CodeInstallFailed    = "install_failed"         // an install could not be carried out
+	CodeRunRefused       = "run_refused"            // the policy's scan before run refused the code
 	CodeInternal         = "internal"               // a bug; the log has the details
 )
 

@@ -20,6 +20,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/airlock-dev/airlock/internal/env"
+	"github.com/airlock-dev/airlock/internal/inspect"
 	"github.com/airlock-dev/airlock/internal/sandbox"
 	"github.com/airlock-dev/airlock/internal/store"
 )
@@ -277,6 +279,9 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.scanBeforeRun(r.Context(), e.Name(), req.Command, spec); err != nil {
+		return err
+	}
 	release, err := s.conc.acquire(kindRun, tok.Name)
 	if err != nil {
 		s.metrics.limited.WithLabelValues("concurrency").Inc()
@@ -397,4 +402,65 @@ func commandLine(argv []string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// maxScanLines bounds the findings a refused run's message lists; the
+// audit log has them all.
+const maxScanLines = 10
+
+// scanBeforeRun scans the code a run is about to execute when the policy's
+// scan section sets before_run (as `airlock run` does): the Python files
+// and notebooks placed in the work directory and `python -c` code. A deny
+// or review verdict refuses the run with a 422 whose message lists the
+// findings (nobody has approved a review), after recording the refusal.
+func (s *Server) scanBeforeRun(ctx context.Context, envName string, argv []string, spec sandbox.Spec) error {
+	cfg := s.current().policy.Config()
+	if !cfg.Scan.BeforeRun {
+		return nil
+	}
+	var sources []env.Source
+	for _, f := range spec.Files {
+		if ext := strings.ToLower(path.Ext(f.Name)); ext == ".py" || ext == ".ipynb" {
+			sources = append(sources, env.Source{Name: f.Name, Data: f.Data})
+		}
+	}
+	for i := 1; i < len(argv); i++ {
+		if argv[i-1] == "-c" && strings.Contains(path.Base(argv[0]), "python") {
+			sources = append(sources, env.Source{Name: "<python -c>", Data: []byte(argv[i])})
+		}
+	}
+	findings, verdict, err := env.ScanBeforeRun(ctx, cfg, sources)
+	if err != nil {
+		return internal(fmt.Errorf("scan before run: %w", err))
+	}
+	if verdict != inspect.ActionDeny && verdict != inspect.ActionReview {
+		return nil
+	}
+	decision, why := store.DecisionDeny, "the code failed the policy's scan before run"
+	if verdict == inspect.ActionReview {
+		decision, why = store.DecisionReview, "the code needs a person's review before it runs (the policy's scan before run)"
+	}
+	doc, err := docJSON(findings)
+	if err != nil {
+		return internal(err)
+	}
+	extra, _ := docJSON(map[string]any{"environment": envName, "refused": "scan"})
+	if _, err := s.record(ctx, store.Event{Action: store.ActionRun, Decision: decision, Subject: commandLine(argv), Findings: doc, Extra: extra}); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("run refused: " + why)
+	n := 0
+	for _, f := range findings {
+		if f.Action != inspect.ActionDeny && f.Action != inspect.ActionReview {
+			continue
+		}
+		if n == maxScanLines {
+			b.WriteString("; ...")
+			break
+		}
+		b.WriteString("; " + f.String())
+		n++
+	}
+	return errorf(http.StatusUnprocessableEntity, CodeRunRefused, "%s", b.String())
 }
