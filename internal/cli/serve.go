@@ -187,9 +187,6 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer st.Close()
-	if err := a.firstAdminToken(ctx, st); err != nil {
-		return err
-	}
 
 	// The package index and the install pipeline share one verified cache
 	// with airlock proxy and airlock install.
@@ -236,6 +233,13 @@ func (a *app) runServe(ctx context.Context, f serveFlags) error {
 		return withCode(ExitFailed, err)
 	}
 	addr := ln.Addr().String()
+	// The first token is made once the address is ours, so that a start
+	// that fails (a port in use) does not spend it.
+	if err := a.firstAdminToken(ctx, st); err != nil {
+		ln.Close()
+		srv.Shutdown()
+		return err
+	}
 	if f.addrFile != "" {
 		if err := writeFileAtomic(f.addrFile, []byte(addr+"\n")); err != nil {
 			ln.Close()
