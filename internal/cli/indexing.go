@@ -8,7 +8,6 @@ import (
 	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
 	"github.com/airlock-dev/airlock/internal/index/simple"
-	"github.com/airlock-dev/airlock/internal/policy"
 )
 
 // upstreams builds the package index's upstream clients: --upstream (else
@@ -61,11 +60,4 @@ func (a *app) openCache(dir string, opts cache.Options) (*cache.Store, string, e
 		return nil, "", withCode(ExitFailed, fmt.Errorf("artifact cache: %w", err))
 	}
 	return store, dir, nil
-}
-
-// policyJudge is the proxy's judge for p: the policy decides sdists,
-// yanked files and the cooldown (its rules of those names); the built-in
-// filters only hide pre-releases when asked.
-func policyJudge(p *policy.Policy, hidePrereleases bool) index.Judge {
-	return index.Filters{AllowSdists: true, AllowYanked: true, HidePrereleases: hidePrereleases}.Wrap(index.PolicyJudge(p))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airlock-dev/airlock/internal/env"
+	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
 	"github.com/airlock-dev/airlock/internal/pep508"
 	"github.com/airlock-dev/airlock/internal/policy"
@@ -367,7 +368,7 @@ func (a *app) newInstaller(ctx context.Context, pf *policyFlags, upstream string
 		// What the policy refuses at the proxy, pip does not see while it
 		// resolves, so it resolves to allowed versions; every resolved
 		// release is then vetted as an install candidate anyway.
-		Judge:    policyJudge(v.policy, false),
+		Judge:    index.PolicyFilters(v.policy, false),
 		Policy:   vettingPolicy{v},
 		Inspect:  insp,
 		Audit:    env.NewFileAuditor(filepath.Join(data, "audit", "install.jsonl")),

@@ -116,7 +116,7 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	}
 	defer store.Close()
 	logger := a.logger.With("component", "proxy")
-	judge := policyJudge(v.policy, f.noPre)
+	judge := index.PolicyFilters(v.policy, f.noPre)
 	h, err := index.New(index.Options{
 		Upstreams: ups, Judge: judge, Cache: store, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
 	})

@@ -34,7 +34,7 @@ func (a *app) serveRunIndex(ctx context.Context, f runFlags, spec *sandbox.Spec)
 		return nil, err
 	}
 	logger := a.logger.With("component", "run-index")
-	h, err := index.New(index.Options{Upstreams: ups, Judge: policyJudge(v.policy, false), Cache: store, Logger: logger})
+	h, err := index.New(index.Options{Upstreams: ups, Judge: index.PolicyFilters(v.policy, false), Cache: store, Logger: logger})
 	if err != nil {
 		store.Close()
 		return nil, withCode(ExitFailed, err)

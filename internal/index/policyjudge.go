@@ -20,6 +20,14 @@ func PolicyJudge(p *policy.Policy) Judge { return policyJudge{p} }
 
 type policyJudge struct{ p *policy.Policy }
 
+// PolicyFilters is the judge airlock's package index uses: [PolicyJudge]
+// behind the built-in [Filters] with sdists and yanked files let through,
+// since the policy decides them (and the cooldown) with its own rules. The
+// filters only hide pre-releases, when hidePrereleases is set.
+func PolicyFilters(p *policy.Policy, hidePrereleases bool) Judge {
+	return Filters{AllowSdists: true, AllowYanked: true, HidePrereleases: hidePrereleases}.Wrap(PolicyJudge(p))
+}
+
 func (j policyJudge) Project(name string) Verdict {
 	return verdictOf(j.p.Decide(policy.Candidate{Stage: policy.StageProxy, Project: name}))
 }

@@ -113,11 +113,40 @@ type Exception struct {
 	Name    string // PEP 503 form
 	Version string // "" (any), an exact version, or a specifier such as "<2.26"
 	Rule    Rule
+	// URL is, for rule direct-url (where it is required), the URL or path
+	// prefix the direct reference must start with: an exception for a
+	// name must not allow that name from anywhere.
+	URL string
+	// Custom names the custom rule, for rule custom ("" matches any).
+	Custom  string
 	Reason  string
 	Expires time.Time
-	Pos     Pos
+	// ReviewOnly limits the exception to findings that ask for review: it
+	// never turns a deny into an allow. Exceptions made by approving a
+	// review are review-only, so approving "some versions of requests>=2.0
+	// are affected" does not allow requests==2.25.0, which is denied.
+	ReviewOnly bool
+	Pos        Pos
 
 	versions pep440.SpecifierSet
+}
+
+// NewException validates and returns an exception made outside a policy
+// file (an approved review, say): the same rules as the file's exceptions.
+func NewException(name, version string, rule Rule, reason string, expires time.Time) (Exception, error) {
+	v := &validator{source: "exception"}
+	raw := rawException{
+		Name:    scalar{Value: name, Set: name != ""},
+		Version: scalar{Value: version, Set: version != ""},
+		Rule:    scalar{Value: string(rule), Set: rule != ""},
+		Reason:  scalar{Value: reason, Set: reason != ""},
+		Expires: scalar{Value: expires.UTC().Format(time.RFC3339Nano), Set: !expires.IsZero()},
+	}
+	x, ok := v.exception(raw)
+	if !ok {
+		return Exception{}, v.err
+	}
+	return x, nil
 }
 
 // String names the exception for messages: "requests 2.25.0 (vulnerable)".
@@ -299,6 +328,10 @@ func (s *scalar) UnmarshalYAML(n ast.Node) error {
 		s.Value = v.Value
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
 		s.Value = v.GetToken().Value
+	case *ast.LiteralNode: // block scalars: | and >
+		s.Value = v.Value.Value
+	case *ast.AnchorNode:
+		return s.UnmarshalYAML(v.Value)
 	case *ast.NullNode:
 		s.Set = false
 	default:
@@ -403,6 +436,8 @@ type rawException struct {
 	Name    scalar `yaml:"name"`
 	Version scalar `yaml:"version"`
 	Rule    scalar `yaml:"rule"`
+	URL     scalar `yaml:"url"`
+	Custom  scalar `yaml:"custom"`
 	Reason  scalar `yaml:"reason"`
 	Expires scalar `yaml:"expires"`
 	pos     Pos
@@ -685,8 +720,17 @@ func (v *validator) exception(r rawException) (Exception, bool) {
 	case !r.Rule.Set:
 		v.fail(r.pos, "exceptions %s: rule is missing", r.Name.Value)
 		return x, false
-	case !knownRule(Rule(r.Rule.Value)):
+	case !knownRule(Rule(r.Rule.Value)) && Rule(r.Rule.Value) != RuleCustom:
 		v.fail(r.Rule.Pos, "exceptions %s: unknown rule %q", r.Name.Value, r.Rule.Value)
+		return x, false
+	case Rule(r.Rule.Value) == RuleDirectURL && strings.TrimSpace(r.URL.Value) == "":
+		v.fail(r.pos, "exceptions %s: a direct-url exception needs url: the URL or path prefix it allows", r.Name.Value)
+		return x, false
+	case Rule(r.Rule.Value) != RuleDirectURL && r.URL.Set:
+		v.fail(r.URL.Pos, "exceptions %s: url applies only to rule direct-url", r.Name.Value)
+		return x, false
+	case Rule(r.Rule.Value) != RuleCustom && r.Custom.Set:
+		v.fail(r.Custom.Pos, "exceptions %s: custom applies only to rule custom", r.Name.Value)
 		return x, false
 	case strings.TrimSpace(r.Reason.Value) == "":
 		v.fail(r.pos, "exceptions %s: reason is missing: say why the risk is accepted", r.Name.Value)
@@ -697,6 +741,8 @@ func (v *validator) exception(r rawException) (Exception, bool) {
 	}
 	x.Name = pep508.Normalize(r.Name.Value)
 	x.Rule = Rule(r.Rule.Value)
+	x.URL = r.URL.Value
+	x.Custom = r.Custom.Value
 	t, err := parseDate(r.Expires.Value)
 	if err != nil {
 		v.fail(r.Expires.Pos, "exceptions %s: expires: %v", x.Name, err)

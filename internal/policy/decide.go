@@ -105,10 +105,33 @@ func (d *decider) applyException(f *Finding) {
 		if x.Version != "" && (d.version == nil || !x.versions.Contains(*d.version, pep440.PrereleasesAllow)) {
 			continue
 		}
+		if x.ReviewOnly && f.Action != Review {
+			continue
+		}
+		if x.Rule == RuleDirectURL && !strings.HasPrefix(d.directURL(), x.URL) {
+			continue
+		}
+		if x.Rule == RuleCustom && x.Custom != "" && x.Custom != f.Custom {
+			continue
+		}
 		f.Action = Allow
 		f.Exception = &AppliedException{Name: x.Name, Version: x.Version, Rule: x.Rule, Reason: x.Reason, Expires: x.Expires}
 		return
 	}
+}
+
+// directURL returns the URL or path of the candidate's direct reference,
+// or "" (which no direct-url exception's URL prefix matches, since the
+// prefix is never empty).
+func (d *decider) directURL() string {
+	if d.c.Entry == nil || d.c.Entry.Requirement == nil {
+		return ""
+	}
+	r := d.c.Entry.Requirement
+	if r.Form == reqfile.FormPath {
+		return r.Path
+	}
+	return r.URL
 }
 
 // entry decides one entry of a requirements file or command line.

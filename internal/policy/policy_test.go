@@ -370,3 +370,72 @@ func TestReportJSONShape(t *testing.T) {
 		t.Errorf("summary = %+v", rep.Summary)
 	}
 }
+
+func TestExceptionHardening(t *testing.T) {
+	cfgSrc := `version: 1
+exceptions:
+  - {name: vendored, rule: direct-url, url: "https://files.internal.example/", reason: "our build", expires: 2099-01-01}
+  - {name: acme-tools, rule: custom, custom: internal-prefix, reason: "allowed here", expires: 2099-01-01}
+custom:
+  - {name: internal-prefix, expr: 'candidate.name.startsWith("acme-")', message: internal}
+  - {name: other, expr: 'candidate.name == "acme-other"', message: other}
+`
+	cfg, err := Parse("policy.yaml", []byte(cfgSrc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved, err := NewException("requests", "", RuleVulnerable, "approved review 7", testNow.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved.ReviewOnly = true
+	pinned, err := NewException("lowpkg", "1.0", RuleVulnerable, "accepted", testNow.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(cfg, Data{Advisories: testAdvisories(t), Now: func() time.Time { return testNow }, Exceptions: []Exception{approved, pinned}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]Action{
+		"vendored @ https://files.internal.example/vendored-1.0-py3-none-any.whl": Allow,
+		"vendored @ https://evil.example/vendored-1.0-py3-none-any.whl":           Deny,
+		"https://evil.example/x.zip#egg=vendored":                                 Deny,
+		"acme-tools==1.0":  Allow,
+		"acme-other==1.0":  Deny, // matches both custom rules; the exception covers one
+		"requests>=2.0":    Allow,
+		"requests==2.25.0": Deny, // the review-only exception never softens a deny
+		"lowpkg==1.0":      Allow,
+		"lowpkg==1.1":      Deny, // NewException parsed the version: it covers 1.0 only
+	} {
+		if got := checkText(p, line).Results[0].Decision; got != want {
+			t.Errorf("check(%q) = %v, want %v", line, got, want)
+		}
+	}
+	for src, msg := range map[string]string{
+		"version: 1\nexceptions:\n  - {name: x, rule: direct-url, reason: r, expires: 2099-01-01}\n":         "a direct-url exception needs url",
+		"version: 1\nexceptions:\n  - {name: x, rule: vulnerable, url: u, reason: r, expires: 2099-01-01}\n": "url applies only to rule direct-url",
+		"version: 1\nexceptions:\n  - {name: x, rule: denied, custom: c, reason: r, expires: 2099-01-01}\n":  "custom applies only to rule custom",
+	} {
+		if _, err := Parse("policy.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Parse(%q) = %v, want %q", src, err, msg)
+		}
+	}
+	if _, err := NewException("requests", ">=two", RuleVulnerable, "r", testNow); err == nil {
+		t.Error("NewException accepted a bad version")
+	}
+	if _, err := NewException("requests", "", RuleVulnerable, "", testNow); err == nil {
+		t.Error("NewException accepted an empty reason")
+	}
+}
+
+func TestParseBlockScalarsAndAnchors(t *testing.T) {
+	src := "version: 1\ndeny:\n  - name: evil\n    reason: |\n      known bad:\n      see ticket 12\n  - name: &n worse\n    reason: >\n      folded\n      text\n"
+	c, err := Parse("policy.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Deny[0].Reason != "known bad:\nsee ticket 12\n" || c.Deny[1].Name != "worse" || c.Deny[1].Reason != "folded text\n" {
+		t.Errorf("deny = %+v", c.Deny)
+	}
+}

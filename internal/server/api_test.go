@@ -579,3 +579,32 @@ func TestReloadData(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestReviewApprovalNeverSoftensDeny: approving "pandas>=1.5 admits
+// versions outside the allowed range" (a review) makes an exception that
+// only softens review findings; pandas==1.0, denied outright, stays denied.
+func TestReviewApprovalNeverSoftensDeny(t *testing.T) {
+	ts := newTestServer(t, withPolicy(t, "version: 1\nmode: allowlist\nallow:\n  - {name: pandas, versions: \">=2.0\"}\n"))
+	agent := ts.token("agent", store.Scopes(store.ScopeCheck), time.Time{})
+	check := func(req string) (policy.Report, response) {
+		t.Helper()
+		r := do(t, "POST", ts.url+"/v1/check", agent, map[string]any{"requirements": []string{req}})
+		var rep policy.Report
+		r.json(t, &rep)
+		return rep, r
+	}
+	rep, r := check("pandas>=1.5")
+	id := r.header.Get("Airlock-Reviews")
+	if rep.Action() != policy.Review || id == "" {
+		t.Fatalf("pandas>=1.5: %v, review %q", rep.Action(), id)
+	}
+	if r := do(t, "POST", ts.url+"/v1/reviews/"+id+"/approve", ts.admin, map[string]any{"reason": "we pin it later", "expires_in": "7d"}); r.status != 200 {
+		t.Fatalf("approve: %d %s", r.status, r.body)
+	}
+	if rep, _ := check("pandas>=1.5"); rep.Action() != policy.Allow {
+		t.Errorf("pandas>=1.5 after approval: %v", rep.Action())
+	}
+	if rep, _ := check("pandas==1.0"); rep.Action() != policy.Deny {
+		t.Errorf("pandas==1.0 after approving a review of pandas>=1.5: %v, want deny", rep.Action())
+	}
+}

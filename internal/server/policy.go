@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/policy"
@@ -120,38 +118,20 @@ func (s *Server) rebuild(xs []store.Exception, force bool) error {
 }
 
 // DefaultProxyJudge is the package index's judge when Options.ProxyJudge
-// is nil: the policy at the proxy stage. The policy decides sdists, yanked
-// files and cooldowns itself, so the index's own filters for them are off.
-func DefaultProxyJudge(p *policy.Policy) index.Judge {
-	return index.Filters{AllowSdists: true, AllowYanked: true}.Wrap(index.PolicyJudge(p))
-}
+// is nil: the policy at the proxy stage ([index.PolicyFilters]).
+func DefaultProxyJudge(p *policy.Policy) index.Judge { return index.PolicyFilters(p, false) }
 
-// policyException turns a stored exception into the policy's form. The
-// policy package parses an exception's version specifier only when it
-// reads a policy file, so the exception goes through its parser: a
-// one-exception policy document (JSON is YAML) whose exceptions are taken.
+// policyException turns a stored exception into the policy's form. One
+// made by approving a review only softens findings that asked for review:
+// approving "some versions admitted by requests>=2.0 are affected" must not
+// allow requests==2.25.0, which the policy denies outright.
 func policyException(x store.Exception) (policy.Exception, error) {
-	entry := map[string]string{
-		"name":    x.Project,
-		"rule":    x.Rule,
-		"reason":  x.Reason,
-		"expires": x.Expires.UTC().Format(time.RFC3339Nano),
-	}
-	if x.Specifier != "" {
-		entry["version"] = x.Specifier
-	}
-	doc, err := json.Marshal(map[string]any{"version": policy.SchemaVersion, "exceptions": []any{entry}})
+	px, err := policy.NewException(x.Project, x.Specifier, policy.Rule(x.Rule), x.Reason, x.Expires)
 	if err != nil {
-		return policy.Exception{}, err
+		return policy.Exception{}, fmt.Errorf("exception %d: %w", x.ID, err)
 	}
-	cfg, err := policy.Parse(fmt.Sprintf("<exception %d>", x.ID), doc)
-	if err != nil {
-		return policy.Exception{}, err
-	}
-	if len(cfg.Exceptions) != 1 {
-		return policy.Exception{}, fmt.Errorf("exception %d: the policy read %d exceptions", x.ID, len(cfg.Exceptions))
-	}
-	return cfg.Exceptions[0], nil
+	px.ReviewOnly = x.ReviewID != 0
+	return px, nil
 }
 
 // dynamicPolicy is the policy in force, for the install pipeline, which
