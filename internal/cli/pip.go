@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -309,21 +310,16 @@ func commandLineOpener(cwd string, top []string) reqfile.OpenFunc {
 		if slices.Contains(top, name) {
 			p := name
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(cwd, p)
+				p = cwd + string(filepath.Separator) + p // not cleaned: the kernel resolves it as pip's open does
 			}
 			return os.Open(p)
 		}
+		// An include is opened as written, below the directory of one of
+		// the named files (includeOpener refuses whatever leaves it).
 		for _, t := range top {
-			base := filepath.Dir(t)
-			if !filepath.IsAbs(base) {
-				base = filepath.Join(cwd, base)
-			}
-			p := name
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(cwd, p)
-			}
-			if rel, err := filepath.Rel(base, p); err == nil && filepath.IsLocal(rel) {
-				return includeOpener(base)(p)
+			f, err := includeOpener(filepath.Dir(t))(name)
+			if !errors.Is(err, fs.ErrPermission) {
+				return f, err
 			}
 		}
 		return nil, fmt.Errorf("%s: airlock reads only the files the command line names and files below their directories", name)

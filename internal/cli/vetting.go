@@ -181,7 +181,10 @@ func (a *app) readRequest(in requestInput) ([]policy.Input, error) {
 		// Each argument is one line of a requirements file, so it is
 		// read exactly as pip reads a line (a newline inside an argument
 		// makes two lines, as it would in a file).
-		text := strings.Join(in.args, "\n") + "\n"
+		text, err := reqfile.JoinLines(in.args)
+		if err != nil {
+			return nil, usageErrorf("requirement argument %v; give several lines with -r FILE", strings.TrimPrefix(err.Error(), "item "))
+		}
 		parts = append(parts, policy.Input{Entries: reqfile.ParseLax("<arguments>", []byte(text), nil)})
 	}
 	return parts, nil

@@ -2,6 +2,7 @@ package reqfile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -343,5 +344,23 @@ func TestLinesMatchPip(t *testing.T) {
 	t.Logf("%d texts, %d logical lines: %d shlex errors, %d option errors, %d parsed", n, lines, splitErrs, optErrs, parsed)
 	if splitErrs == 0 || optErrs == 0 || parsed < n/2 {
 		t.Errorf("the random texts no longer cover every outcome")
+	}
+}
+
+func TestJoinLines(t *testing.T) {
+	if got, err := JoinLines([]string{"numpy==1.26", "pandas>=2 # comment"}); err != nil || got != "numpy==1.26\npandas>=2 # comment\n" {
+		t.Errorf("JoinLines = %q, %v", got, err)
+	}
+	for _, lines := range [][]string{
+		{"numpy", "pandas\n--index-url https://evil/simple"},
+		{"numpy\r--pre"},
+		{"numpy\u2028--pre"},
+		{"numpy\x0c--pre"},
+		{"numpy==1.0 \\", "--index-url https://evil/simple"},
+		{"numpy==1.0 \\  "},
+	} {
+		if _, err := JoinLines(lines); !errors.Is(err, ErrNotOneLine) {
+			t.Errorf("JoinLines(%q) = %v, want ErrNotOneLine", lines, err)
+		}
 	}
 }

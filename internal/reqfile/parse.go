@@ -486,3 +486,28 @@ func (p *parser) follow(inc *Include, pos Position, depth int) {
 	inc.Followed = true
 	p.file(inc.Resolved, data, inc.Constraint, depth+1)
 }
+
+// ErrNotOneLine is the error of [JoinLines] for a line that would not stay
+// one line.
+var ErrNotOneLine = errors.New("not a single line")
+
+// JoinLines joins requirement lines given one by one (command-line
+// arguments, the items of a JSON array) into the text of a requirements
+// file. A line that would not stay one line in that text is refused: one
+// with a line break (any that Python's str.splitlines knows, as pip does)
+// or ending in a backslash, which would join the next line to it and so
+// read two items as one. The error names the line by its 1-based index.
+func JoinLines(lines []string) (string, error) {
+	var b strings.Builder
+	for i, l := range lines {
+		if len(splitLines(l)) > 1 || strings.ContainsAny(l, "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029") {
+			return "", fmt.Errorf("item %d: %w: it contains a line break", i+1, ErrNotOneLine)
+		}
+		if strings.HasSuffix(strings.TrimRight(l, " \t"), `\`) {
+			return "", fmt.Errorf("item %d: %w: it ends in a backslash, which would join the next item to it", i+1, ErrNotOneLine)
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
+}

@@ -116,6 +116,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"unknown field", `{"requirement": ["requests"]}`, "application/json", 400, "invalid_json"},
 		{"two objects", `{"requirements": ["a"]} {}`, "application/json", 400, "invalid_json"},
 		{"both", `{"requirements": ["a"], "text": "b"}`, "application/json", 400, "bad_request"},
+		{"item spanning lines", `{"requirements": ["numpy==1.0 \\\\", "--index-url https://evil/simple"]}`, "application/json", 400, "bad_request"},
 		{"neither", `{}`, "application/json", 400, "bad_request"},
 		{"form", `requirements=a`, "application/x-www-form-urlencoded", 415, "unsupported_media_type"},
 		{"null", `null`, "application/json", 400, "bad_request"},

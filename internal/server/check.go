@@ -41,7 +41,10 @@ func (q *requirementsRequest) inputs() ([]policy.Input, string, error) {
 		return nil, "", badRequest("more than %d requirements", MaxRequirements)
 	case len(q.Requirements) > 0:
 		// Like `airlock check`'s arguments: each string is one line.
-		text := strings.Join(q.Requirements, "\n") + "\n"
+		text, err := reqfile.JoinLines(q.Requirements)
+		if err != nil {
+			return nil, "", badRequest("requirements %v; send several lines as \"text\"", err)
+		}
 		return []policy.Input{{Entries: reqfile.ParseLax(sourceRequirements, []byte(text), nil)}}, strings.TrimSuffix(text, "\n"), nil
 	}
 	return nil, "", badRequest("nothing to check: give \"requirements\" (an array of strings) or \"text\" (a requirements file)")
