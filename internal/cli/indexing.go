@@ -27,7 +27,15 @@ func (a *app) upstreams(flag string, internal []string, offline bool, agent stri
 	if upstream == "" {
 		upstream = index.DefaultUpstream
 	}
-	def, err := index.NewClient(upstream, index.ClientOptions{UserAgent: agent})
+	// Files are fetched only from the upstream's host and its file hosts:
+	// the well-known ones, and $AIRLOCK_FILE_HOSTS (comma-separated).
+	hosts := index.DefaultFileHosts(upstream)
+	for _, h := range strings.Split(a.getenv("AIRLOCK_FILE_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	def, err := index.NewClient(upstream, index.ClientOptions{UserAgent: agent, FileHosts: hosts})
 	if err != nil {
 		return nil, "", usageErrorf("--upstream: %v", err)
 	}
@@ -37,7 +45,7 @@ func (a *app) upstreams(flag string, internal []string, offline bool, agent stri
 		if !ok || !simple.ValidName(name) {
 			return nil, "", usageErrorf("--internal %q: want NAME=URL", m)
 		}
-		c, err := index.NewClient(u, index.ClientOptions{UserAgent: agent})
+		c, err := index.NewClient(u, index.ClientOptions{UserAgent: agent, FileHosts: hosts})
 		if err != nil {
 			return nil, "", usageErrorf("--internal %q: %v", m, err)
 		}

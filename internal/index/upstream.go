@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +86,31 @@ type ClientOptions struct {
 	PageTimeout time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
+	// FileHosts are the hosts (host or host:port, as in URLs) that file
+	// URLs on the index's pages may point at, besides the index's own
+	// host. nil means [DefaultFileHosts] of the index URL. A page can
+	// name any URL: without this list, a hostile or compromised upstream
+	// could make the proxy fetch from internal addresses (blind request
+	// forgery), even though nothing unverified is ever served.
+	FileHosts []string
+}
+
+// DefaultFileHosts returns the file hosts a well-known index serves its
+// files from: files.pythonhosted.org for pypi.org (and test.pypi.org's
+// test-files.pythonhosted.org), none for other indexes, which serve files
+// from their own host.
+func DefaultFileHosts(indexURL string) []string {
+	u, err := url.Parse(indexURL)
+	if err != nil {
+		return nil
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "pypi.org", "www.pypi.org":
+		return []string{"files.pythonhosted.org"}
+	case "test.pypi.org":
+		return []string{"test-files.pythonhosted.org"}
+	}
+	return nil
 }
 
 // Client reads one upstream index's Simple API. All the methods are safe
@@ -94,6 +120,7 @@ type Client struct {
 	http        *http.Client
 	pageTimeout time.Duration
 	userAgent   string
+	fileHosts   []string // lower-case, the index's own host first
 }
 
 // NewClient returns a client for the index at baseURL (for example
@@ -128,10 +155,18 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "airlock-proxy"
 	}
+	if opts.FileHosts == nil {
+		opts.FileHosts = DefaultFileHosts(u.String())
+	}
+	hosts := []string{strings.ToLower(u.Host)}
+	for _, h := range opts.FileHosts {
+		hosts = append(hosts, strings.ToLower(h))
+	}
 	return &Client{
 		base:        u,
 		pageTimeout: opts.PageTimeout,
 		userAgent:   opts.UserAgent,
+		fileHosts:   hosts,
 		http:        &http.Client{Transport: tr, CheckRedirect: checkRedirect},
 	}, nil
 }
@@ -197,10 +232,17 @@ func (c *Client) Project(ctx context.Context, name string) (*simple.Project, err
 // Open starts downloading a file from its absolute URL (as given on a
 // project page). The caller closes the body. size is the Content-Length,
 // or -1.
+//
+// Only http and https URLs on the index's own host or one of its file hosts
+// ([ClientOptions.FileHosts]) are fetched; anything else is an
+// [*UpstreamError] that names the host, and no connection is made.
 func (c *Client) Open(ctx context.Context, fileURL string) (body io.ReadCloser, size int64, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
 	if err != nil {
 		return nil, 0, err
+	}
+	if s := req.URL.Scheme; (s != "http" && s != "https") || !slices.Contains(c.fileHosts, strings.ToLower(req.URL.Host)) {
+		return nil, 0, upstreamErr(fileURL, 0, fmt.Errorf("the page points at host %q, which is neither the index's nor one of its file hosts; airlock does not fetch from it", req.URL.Host))
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.http.Do(req)
