@@ -117,7 +117,7 @@ func (a *app) printUpdate(res *feed.Result) {
 	if res.Advisories.NotModified {
 		fmt.Fprintf(a.stdout, "advisories: up to date (%s; downloaded %s)\n", res.Advisories.URL, dbWhen(adv.Sources[0].Fetched))
 	} else {
-		fmt.Fprintf(a.stdout, "advisories: downloaded %s from %s\n", dbSize(res.Advisories.Bytes), res.Advisories.URL)
+		fmt.Fprintf(a.stdout, "advisories: downloaded %s from %s\n", feed.HumanBytes(res.Advisories.Bytes), res.Advisories.URL)
 	}
 	fmt.Fprintf(a.stdout, "  %s\n", dbStatsLine(adv.Stats))
 	a.warnProblems(adv.Stats)
@@ -314,19 +314,6 @@ func dbCommas(n int) string {
 	return s
 }
 
-// dbSize formats a byte count as "31.2 MiB".
-func dbSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
 
 // dbWhen formats a time for people, in UTC.
 func dbWhen(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -352,7 +352,7 @@ func TestProgressBar(t *testing.T) {
 	if got := bar.String(); !strings.Contains(got, "PyPI/all.zip") || !strings.Contains(got, "100%") || !strings.HasSuffix(got, "\n") {
 		t.Errorf("progress output = %q", got)
 	}
-	if got := humanBytes(31_457_280); got != "30.0 MiB" {
+	if got := HumanBytes(31_457_280); got != "30.0 MiB" {
 		t.Errorf("humanBytes = %q", got)
 	}
 }

@@ -187,14 +187,14 @@ func (p *progressBar) Write(b []byte) (int, error) {
 func (p *progressBar) draw() {
 	p.drawn = true
 	if p.total <= 0 {
-		fmt.Fprintf(p.w, "\r%s  %s   ", p.label, humanBytes(p.done))
+		fmt.Fprintf(p.w, "\r%s  %s   ", p.label, HumanBytes(p.done))
 		return
 	}
 	frac := min(float64(p.done)/float64(p.total), 1)
 	fill := int(frac * barWidth)
 	fmt.Fprintf(p.w, "\r%s  [%s%s] %3d%%  %s / %s   ", p.label,
 		strings.Repeat("=", fill), strings.Repeat(" ", barWidth-fill), int(frac*100),
-		humanBytes(p.done), humanBytes(p.total))
+		HumanBytes(p.done), HumanBytes(p.total))
 }
 
 func (p *progressBar) finish() {
@@ -205,7 +205,7 @@ func (p *progressBar) finish() {
 }
 
 // humanBytes formats a size as "12.3 MiB".
-func humanBytes(n int64) string {
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
