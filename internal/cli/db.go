@@ -314,7 +314,6 @@ func dbCommas(n int) string {
 	return s
 }
 
-
 // dbWhen formats a time for people, in UTC.
 func dbWhen(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
