@@ -15,6 +15,8 @@ import (
 
 	"github.com/airlock-dev/airlock/internal/index"
 	"github.com/airlock-dev/airlock/internal/index/cache"
+	"github.com/airlock-dev/airlock/internal/server"
+	"github.com/airlock-dev/airlock/internal/store"
 )
 
 // proxyFlags are the flags of airlock proxy.
@@ -31,6 +33,7 @@ type proxyFlags struct {
 	maxCacheSize int64
 	addrFile     string
 	unsafeNoAuth bool
+	database     string
 }
 
 // proxyShutdownTimeout bounds the wait for requests in flight when the
@@ -78,7 +81,8 @@ answer 403 with the reason.`,
 	fl.Int64Var(&f.maxFileSize, "max-file-size", cache.DefaultMaxFileSize, "largest file served, in bytes")
 	fl.Int64Var(&f.maxCacheSize, "max-cache-size", cache.DefaultMaxTotalSize, "cache size above which the least recently used files are evicted, in bytes")
 	fl.StringVar(&f.addrFile, "addr-file", "", "write the address actually listened on to this file (for --listen with port 0)")
-	fl.BoolVar(&f.unsafeNoAuth, "unsafe-no-auth", false, "allow --listen on a non-loopback address without authentication")
+	fl.BoolVar(&f.unsafeNoAuth, "unsafe-no-auth", false, "serve a non-loopback --listen address without token authentication")
+	fl.StringVar(&f.database, "database", "", "the store whose tokens a non-loopback --listen requires: "+databaseFlagUsage)
 	return cmd
 }
 
@@ -103,25 +107,44 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	if err != nil {
 		return usageErrorf("--listen %q: %v", f.listen, err)
 	}
+	// Beyond loopback, every request needs a token with the proxy scope,
+	// the same tokens as airlock serve's (pip sends it as the basic-auth
+	// password: http://__token__:TOKEN@host/simple/).
+	var tokens store.Store
 	if !isLoopback(host) && !f.unsafeNoAuth {
-		return usageErrorf("--listen %q is not a loopback address: the proxy has no authentication of its own yet; use a loopback address or --unsafe-no-auth", f.listen)
+		tokens, err = a.openStore(ctx, f.database)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+	} else if !isLoopback(host) {
+		fmt.Fprintf(a.stderr, "airlock proxy: warning: --unsafe-no-auth: anyone who can reach %s can use the index\n", f.listen)
 	}
 	ups, upstream, err := a.upstreams(f.upstream, f.internal, f.offline, "")
 	if err != nil {
 		return err
 	}
-	store, dir, err := a.openCache(f.cacheDir, cache.Options{MaxFileSize: f.maxFileSize, MaxTotalSize: f.maxCacheSize})
+	artifacts, dir, err := a.openCache(f.cacheDir, cache.Options{MaxFileSize: f.maxFileSize, MaxTotalSize: f.maxCacheSize})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer artifacts.Close()
 	logger := a.logger.With("component", "proxy")
 	judge := index.PolicyFilters(v.policy, f.noPre)
 	h, err := index.New(index.Options{
-		Upstreams: ups, Judge: judge, Cache: store, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
+		Upstreams: ups, Judge: judge, Cache: artifacts, PageTTL: f.pageTTL, Offline: f.offline, Logger: logger,
 	})
 	if err != nil {
 		return withCode(ExitFailed, err)
+	}
+	var handler http.Handler = h
+	auth := "no authentication: loopback only"
+	if tokens != nil {
+		g := server.NewTokenGuard(tokens, store.ScopeProxy, h, logger)
+		defer g.Close()
+		handler, auth = g, "tokens with the proxy scope required"
+	} else if !isLoopback(host) {
+		auth = "NO AUTHENTICATION"
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -138,9 +161,9 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	if f.offline {
 		mode = "offline"
 	}
-	fmt.Fprintf(a.stderr, "airlock proxy: serving http://%s/simple/ (%s, cache %s)\n", addr, mode, dir)
+	fmt.Fprintf(a.stderr, "airlock proxy: serving http://%s/simple/ (%s, cache %s; %s)\n", addr, mode, dir, auth)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

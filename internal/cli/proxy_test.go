@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -97,5 +98,54 @@ func TestProxyCommandListenFailure(t *testing.T) {
 		strings.NewReader(""), io.Discard, &stderr)
 	if code != ExitFailed || !strings.Contains(stderr.String(), "address already in use") {
 		t.Errorf("second proxy on a used port: exit %d, %s", code, stderr.String())
+	}
+}
+
+// TestProxyCommandRequiresTokensBeyondLoopback: listening beyond loopback,
+// the proxy needs the server's tokens, with the proxy scope, sent as pip
+// sends them (basic authentication, the token as the password).
+func TestProxyCommandRequiresTokensBeyondLoopback(t *testing.T) {
+	up := testpypi.New(t)
+	up.AddWheels(testpypi.Wheel{Name: "app", Version: "1.0"})
+	db := filepath.Join(t.TempDir(), "airlock.db")
+	create := func(name, scopes string) string {
+		var out, errb bytes.Buffer
+		args := []string{"--data-dir", t.TempDir(), "token", "create", "--database", db, "--name", name, "--scopes", scopes}
+		if code := Main(context.Background(), args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Fatalf("token create: %d %s", code, errb.String())
+		}
+		return strings.TrimSpace(out.String())
+	}
+	pipToken, agentToken := create("pip", "proxy"), create("agent", "check")
+	base, stop, stderr := startProxy(t, "--upstream", up.URL(), "--listen", "0.0.0.0:0", "--database", db)
+	defer stop()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "http://127.0.0.1:" + port + "/simple/app/"
+	get := func(token string) *http.Response {
+		req, _ := http.NewRequest("GET", page, nil)
+		if token != "" {
+			req.SetBasicAuth("__token__", token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := get(""); r.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("no token: %s %q", r.Status, r.Header.Get("WWW-Authenticate"))
+	}
+	if r := get(agentToken); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a token without the proxy scope: %s", r.Status)
+	}
+	if r := get(pipToken); r.StatusCode != http.StatusOK {
+		t.Errorf("a proxy token: %s\n%s", r.Status, stderr)
+	}
+	if !strings.Contains(stderr.String(), "tokens with the proxy scope required") {
+		t.Errorf("stderr does not say tokens are required:\n%s", stderr)
 	}
 }
