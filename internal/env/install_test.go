@@ -140,8 +140,16 @@ func TestInstallRefusesVulnerable(t *testing.T) {
 		t.Error("a request refused by the check was resolved")
 	}
 
+	// A range that admits vulnerable and fixed releases is not stopped
+	// by the check (it would be "review" there): the resolved release is
+	// vetted exactly, and it is the fixed one.
+	if res := fx.install(e, "vulnlib>=1.0"); res.Outcome != Installed || len(res.Installed) != 1 || res.Installed[0].Version != "2.1" {
+		t.Fatalf("vulnlib>=1.0: %v %+v %+v", res.Outcome, res.Installed, res.Check)
+	}
+
 	// A dependency that can only resolve to a vulnerable release is
 	// refused with its advisory and its dependency path.
+	e = fx.create("work2")
 	res = fx.refused(e, Denied, "app-core")
 	f = finding(t, res, policy.RuleVulnerable)
 	if !strings.Contains(strings.Join(f.Advisories, " "), "PYSEC-2099-42") ||

@@ -134,6 +134,16 @@ func (d *decider) directURL() string {
 	return r.URL
 }
 
+// deferred reports whether findings about some of the versions a range
+// admits are left to the concrete release: at the install stage the
+// resolver's choice is vetted exactly (vulnerable, denied and allowed
+// versions, pre-releases), so "some versions of requests>=2.0 are
+// affected" must not stop an install that will get 2.32.3. A range whose
+// every version is refused is still refused here, before anything runs.
+func (d *decider) deferred() bool {
+	return d.c.Stage == StageInstall && d.c.Entry != nil
+}
+
 // entry decides one entry of a requirements file or command line.
 func (d *decider) entry(e *reqfile.Entry) {
 	for _, v := range e.EnvVars {
@@ -344,7 +354,7 @@ func (d *decider) requirement(e *reqfile.Entry) {
 	d.names()
 	d.advisoryRequest(spec, pre)
 	if d.version == nil {
-		if pep440.AdmitsPrereleases(spec, pre) && pre != pep440.PrereleasesAllow {
+		if pep440.AdmitsPrereleases(spec, pre) && pre != pep440.PrereleasesAllow && !d.deferred() {
 			d.add(RulePrerelease, fmt.Sprintf("%s admits pre-releases; pin the one you need with == or drop the pre-release bound", r.Req), finding{})
 		}
 		d.add(RuleUnpinned, fmt.Sprintf("%s is not pinned to one version with ==", r.Req), finding{suggestion: pinHint(d.name, spec)})
@@ -397,7 +407,7 @@ func (d *decider) nameRules(admitted pep440.VersionSet) {
 		switch {
 		case nr.Versions.IsEmpty() || admitted.SubsetOf(denied):
 			d.add(RuleDenied, denyMessage(d.name, nr), finding{})
-		case admitted.Overlaps(denied):
+		case admitted.Overlaps(denied) && !d.deferred():
 			act := Review
 			d.add(RuleDenied, denyMessage(d.name, nr)+"; this request also admits them", finding{action: &act,
 				suggestion: fmt.Sprintf("exclude %s %s", d.name, nr.Versions)})
@@ -421,6 +431,7 @@ func (d *decider) nameRules(admitted pep440.VersionSet) {
 	case admitted.SubsetOf(ok):
 	case !admitted.Overlaps(ok):
 		d.add(RuleNotAllowed, fmt.Sprintf("the policy allows only %s%s", d.name, nr.Versions), finding{suggestion: d.name + nr.Versions.String()})
+	case d.deferred():
 	default:
 		act := Review
 		d.add(RuleNotAllowed, fmt.Sprintf("the policy allows only %s%s, and this request admits other versions too", d.name, nr.Versions),
@@ -495,7 +506,7 @@ func (d *decider) advisoryRequest(spec pep440.SpecifierSet, pre pep440.Prereleas
 		d.add(RuleVulnerable, msg, finding{advisories: ids, suggestion: a.Suggestion})
 	case advisory.KindSome:
 		act := d.p.rules[RuleVulnerable].Partial.action()
-		if act == Allow {
+		if act == Allow || d.deferred() {
 			return
 		}
 		d.add(RuleVulnerable, msg, finding{action: &act, advisories: ids, suggestion: a.Suggestion})

@@ -439,3 +439,26 @@ func TestParseBlockScalarsAndAnchors(t *testing.T) {
 		t.Errorf("deny = %+v", c.Deny)
 	}
 }
+
+// TestInstallStageDefersRanges: at the install stage, findings about some
+// of the versions a range admits wait for the resolved release, which is
+// vetted exactly; ranges whose every version is refused still stop.
+func TestInstallStageDefersRanges(t *testing.T) {
+	p := mustPolicy(t, allowlistNumpyPandas+"  - requests\ndeny:\n  - {name: six, versions: \"<1.16\"}\n", true)
+	for line, want := range map[string][2]Action{ // check stage, install stage
+		"requests>=2.0":        {Review, Allow},
+		"requests==2.25.0":     {Deny, Deny},
+		"requests>=2.20,<2.30": {Deny, Deny},
+		"pandas>=1.5":          {Review, Allow},
+		"pandas==1.0":          {Deny, Deny},
+		"numpy>=2.0rc1":        {Deny, Allow},
+	} {
+		entries := reqfile.ParseLax("r.txt", []byte(line), nil)
+		for i, stage := range []Stage{StageCheck, StageInstall} {
+			rep := p.Check(CheckOptions{Stage: stage}, Input{Entries: entries, BaseDir: "."})
+			if got := rep.Action(); got != want[i] {
+				t.Errorf("%s at the %s stage = %v, want %v", line, stage, got, want[i])
+			}
+		}
+	}
+}
