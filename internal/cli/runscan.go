@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -22,14 +23,19 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 	if err != nil || !cfg.Scan.BeforeRun {
 		return err
 	}
-	findings, verdict, err := env.ScanBeforeRun(ctx, cfg, runSources(spec))
+	srcs := runSources(spec)
+	findings, verdict, err := env.ScanBeforeRun(ctx, cfg, srcs)
 	if err != nil {
 		return withCode(ExitFailed, err)
 	}
 	if verdict == inspect.ActionOff {
 		return nil
 	}
-	writeScanText(a.stderr, findings, 0, 0, useColor(a.stderr, a.getenv))
+	var lines int64
+	for _, s := range srcs {
+		lines += int64(bytes.Count(s.Data, []byte("\n")))
+	}
+	writeScanText(a.stderr, findings, len(srcs), lines, useColor(a.stderr, a.getenv))
 	if verdict == inspect.ActionDeny {
 		return withCode(ExitDenied, fmt.Errorf("run refused: the code failed the policy's scan before run"))
 	}
@@ -38,11 +44,15 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 
 // runSources collects the code of a run: files placed in the work
 // directory, arguments naming Python files or notebooks (relative to the
-// work directory), and the code of `python -c CODE`.
+// work directory), and the code of `python -c CODE`. Each file is scanned
+// once, even when it is both placed in the work directory and named on the
+// command line (as FILE.py is).
 func runSources(spec *sandbox.Spec) []env.Source {
 	var out []env.Source
+	seen := map[string]bool{}
 	for _, f := range spec.Files {
-		if isCode(f.Name) {
+		if isCode(f.Name) && !seen[filepath.Clean(f.Name)] {
+			seen[filepath.Clean(f.Name)] = true
 			out = append(out, env.Source{Name: f.Name, Data: f.Data})
 		}
 	}
@@ -55,9 +65,10 @@ func runSources(spec *sandbox.Spec) []env.Source {
 			out = append(out, env.Source{Name: "<python -c>", Data: []byte(arg)})
 			continue
 		}
-		if i == 0 || !isCode(arg) {
+		if i == 0 || !isCode(arg) || seen[filepath.Clean(arg)] {
 			continue
 		}
+		seen[filepath.Clean(arg)] = true
 		p := arg
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, p)

@@ -448,10 +448,11 @@ func writeScanText(w io.Writer, findings []inspect.Finding, files int, lines int
 	}
 	s := summarize(findings, files, lines)
 	if len(findings) == 0 {
-		fmt.Fprintf(w, "%s: no findings in %d files (%d lines of Python)\n", paint(ansiGreen, "ok"), s.Files, s.Lines)
+		fmt.Fprintf(w, "%s: no findings in %d %s (%d lines of Python)\n", paint(ansiGreen, "ok"), s.Files, plural(s.Files, "file", "files"), s.Lines)
 		return
 	}
-	fmt.Fprintf(w, "%d findings: %d deny, %d review, in %d files (%d lines of Python)\n", s.Findings, s.Deny, s.Review, s.Files, s.Lines)
+	fmt.Fprintf(w, "%d %s: %d deny, %d review, in %d %s (%d lines of Python)\n", s.Findings, plural(s.Findings, "finding", "findings"),
+		s.Deny, s.Review, s.Files, plural(s.Files, "file", "files"), s.Lines)
 }
 
 // scanRules lists every rule airlock scan can report.
