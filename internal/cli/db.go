@@ -67,6 +67,9 @@ the command exits 4. A progress bar is drawn when stderr is a terminal.
 
 The URLs default to $` + advisoryURLEnv + ` (else ` + feed.DefaultAdvisoryURL + `)
 and $` + popularURLEnv + ` (else none).`,
+		Example: `  airlock db update
+  airlock db update --url https://mirror.internal.example/osv/PyPI/all.zip
+  airlock db update --popular-url https://mirror.internal.example/pypi-top.tsv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if advURL == "" {
@@ -143,6 +146,8 @@ Records from several sources that alias each other are merged.
 A PATH that is missing or holds no OSV record is an error (exit 2) and
 leaves the database as it was. Files that do not parse are skipped, counted
 and named on stderr.`,
+		Example: `  git clone https://github.com/pypa/advisory-database && airlock db import ./advisory-database
+  airlock db import all.zip ./more-osv-records`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			dataDir, err := a.dataDir()
@@ -182,6 +187,8 @@ was confirmed current (a download, an import, or a 304 from db update).
 With --format json, print the same as one JSON object: {"dir",
 "advisories", "popular"}, each of the last two null when absent, and
 "age_seconds" in "advisories". A damaged database exits 4.`,
+		Example: `  airlock db status
+  airlock db status --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {

@@ -75,7 +75,8 @@ func (a *app) envCreateCommand() *cobra.Command {
 		Long: `Create an empty environment: a virtual environment without pip, made from
 --python (default /usr/bin/python3, else the first python3 under /usr). The
 interpreter must be a system one under /usr: sandboxes mount only /usr of
-the host's file system. Names are 1 to 64 letters, digits, '.', '_' or '-'.`,
+the host's file system. Names are 1 to 64 letters, digits, '.', '_' or '-',
+starting with a letter or digit.`,
 		Example: `  airlock env create job-42
   airlock env create py311 --python /usr/bin/python3.11`,
 		Args: cobra.ExactArgs(1),
@@ -126,7 +127,13 @@ func (a *app) envListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the environments",
-		Args:  cobra.NoArgs,
+		Long: `List the environments of the data directory with their interpreter's
+version, the number of packages installed and when an install last changed
+them. --format json adds the interpreter's path, the creation time and the
+venv's path.`,
+		Example: `  airlock env list
+  airlock env list --format json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return usageErrorf("--format: %q is not text or json", format)
@@ -182,6 +189,8 @@ wheel it was installed from and that file's sha256, when it was installed
 (and by which install), and why: the requirement that asked for it, or the
 dependency path that pulled it in. --format json prints the lock file itself
 (its format is in docs/environments.md).`,
+		Example: `  airlock env show job-42
+  airlock env show job-42 --format json > job-42.lock.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -239,7 +248,8 @@ func (a *app) envRmCommand() *cobra.Command {
 		Short: "Remove an environment",
 		Long: `Remove an environment and everything installed in it. A removal waits for an
 install into the environment to finish.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  airlock env rm job-42`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := a.envManager()
 			if err != nil {

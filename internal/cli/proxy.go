@@ -43,17 +43,14 @@ const proxyShutdownTimeout = 10 * time.Second
 func (a *app) proxyCommand() *cobra.Command {
 	var f proxyFlags
 	cmd := &cobra.Command{
-		Use:   "proxy --listen ADDR [--upstream URL] [--offline]",
+		Use:   "proxy [--listen ADDR] [--upstream URL] [--offline] [flags]",
 		Short: "Run the filtering package index on its own",
 		Long: `Run airlock's filtering package index: a PEP 503/691 simple index over an
 upstream index, which leaves out of each project page what the policy refuses
 (by default: sdists, yanked files, known-vulnerable and malicious versions;
 see docs/policy.md), serves files only from a cache that verifies every
 file's sha256, and fails closed when the upstream fails. Point pip at it with
---index-url http://ADDR/simple/.
-
-A denied file's download answers 403 with the reason in the HTTP reason
-phrase, which pip prints. See docs/proxy.md.
+--index-url http://ADDR/simple/. See docs/proxy.md.
 
 The upstream is --upstream, else $AIRLOCK_UPSTREAM, else
 ` + index.DefaultUpstream + `. Files and pages are cached in
@@ -63,14 +60,26 @@ cached and never contacts the upstream.
 The policy is --policy (else $AIRLOCK_POLICY, else the embedded default)
 and the advisory data --advisories (else the local database of
 'airlock db update'). A denied project's files, and every refused file,
-answer 403 with the reason.`,
+answer 403 with the reason in the HTTP reason phrase, which pip prints.
+
+On a loopback address no token is asked for. Beyond loopback, every request
+needs a token with the proxy scope (airlock token create --scopes proxy),
+which pip sends as http://__token__:TOKEN@HOST/simple/; --unsafe-no-auth
+drops that requirement.
+
+Exit codes: 0 when interrupted, 2 a usage error, 4 when it cannot listen or
+open its cache or store.`,
+		Example: `  airlock proxy
+  pip install --index-url http://127.0.0.1:3141/simple/ requests
+  airlock proxy --listen 127.0.0.1:0 --addr-file proxy.addr --offline
+  airlock proxy --listen 0.0.0.0:3141 --internal acme-billing=https://pypi.internal.example/simple/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runProxy(cmd.Context(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:3141", "address to listen on (loopback only, unless --unsafe-no-auth)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:3141", "address to listen on; beyond loopback, requests need a token with the proxy scope")
 	fl.StringVar(&f.upstream, "upstream", "", "upstream simple index URL (default $AIRLOCK_UPSTREAM or "+index.DefaultUpstream+")")
 	fl.StringArrayVar(&f.internal, "internal", nil, "NAME=URL: serve project NAME from the internal index at URL only (repeatable)")
 	fl.BoolVar(&f.offline, "offline", false, "serve only what is cached; never contact an upstream")
@@ -82,7 +91,7 @@ answer 403 with the reason.`,
 	fl.Int64Var(&f.maxCacheSize, "max-cache-size", cache.DefaultMaxTotalSize, "cache size above which the least recently used files are evicted, in bytes")
 	fl.StringVar(&f.addrFile, "addr-file", "", "write the address actually listened on to this file (for --listen with port 0)")
 	fl.BoolVar(&f.unsafeNoAuth, "unsafe-no-auth", false, "serve a non-loopback --listen address without token authentication")
-	fl.StringVar(&f.database, "database", "", "the store whose tokens a non-loopback --listen requires: "+databaseFlagUsage)
+	fl.StringVar(&f.database, "database", "", "the store of the tokens a non-loopback --listen requires, a postgres://… URL or SQLite file path (default $"+databaseEnv+", else <data dir>/"+databaseFile+")")
 	return cmd
 }
 

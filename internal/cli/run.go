@@ -51,7 +51,7 @@ func (a *app) runCommand() *cobra.Command {
 	var f runFlags
 	d := sandbox.DefaultLimits()
 	cmd := &cobra.Command{
-		Use:   "run [flags] -- COMMAND [ARG...] | run [flags] FILE.py",
+		Use:   "run [flags] (-- COMMAND [ARG...] | FILE.py)",
 		Short: "Run a command or a Python file in a sandbox",
 		Long: `Run a command, or a Python file with /usr/bin/python3, in a sandbox: new user,
 mount, pid, ipc, uts, net and cgroup namespaces; a read-only root made of the

@@ -41,6 +41,8 @@ Requests and answers (every answer has "ok"; a failed one has "error"):
 A bad line gets {"ok":false,"error":"..."} and never stops the stream. The
 marker environment must name every variable the marker uses ("extra"
 defaults to ""); airlock does not know the interpreter the marker is for.`,
+		Example: `  echo '{"op":"compare","a":"1.0.post1","b":"1.0"}' | airlock spec
+  airlock spec < questions.jsonl > answers.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSpec(a.stdin, a.stdout)

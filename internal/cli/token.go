@@ -196,6 +196,9 @@ func (a *app) tokenListCommand(database *string) *cobra.Command {
 scopes, when it was created, when it expires, when it was last used (recorded
 to the minute) and when it was revoked. Secrets are never shown: they are not
 stored. Times are in UTC.`,
+		Example: `  airlock token list
+  airlock token list --format json
+  airlock token list --database postgres://airlock@db/airlock`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
@@ -265,7 +268,8 @@ func (a *app) tokenRevokeCommand(database *string) *cobra.Command {
 		Short: "Revoke a token",
 		Long: `Revoke the named token. The server refuses it within a second, also while
 it runs. Revoking a revoked token changes nothing. The name stays taken.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  airlock token revoke metagpt`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.tokenRevoke(cmd.Context(), *database, args[0])
 		},
