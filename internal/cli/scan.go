@@ -441,9 +441,11 @@ func writeScanText(w io.Writer, findings []inspect.Finding, files int, lines int
 		if f.Action == inspect.ActionDeny {
 			code = ansiRed
 		}
-		fmt.Fprintf(w, "%s: %s %s %s [%s] %s\n", f.Location(), paint(code, label), f.Rule.ID, f.Rule.Name, f.Severity, f.Message)
+		// The location names the agent's files and an archive's members,
+		// and the message and snippet quote the code: all untrusted.
+		fmt.Fprintf(w, "%s: %s %s %s [%s] %s\n", oneLine(f.Location()), paint(code, label), f.Rule.ID, f.Rule.Name, f.Severity, oneLine(f.Message))
 		if f.Snippet != "" {
-			fmt.Fprintf(w, "    %s\n", paint(ansiDim, f.Snippet))
+			fmt.Fprintf(w, "    %s\n", paint(ansiDim, oneLine(f.Snippet)))
 		}
 	}
 	s := summarize(findings, files, lines)

@@ -103,3 +103,26 @@ func TestScanSARIF(t *testing.T) {
 		}
 	}
 }
+
+// TestScanTextEscapes: the text output quotes the scanned code (the
+// snippet, and the message's quote of the command) and names files that
+// come from the agent or a wheel; a terminal escape sequence in any of
+// them must reach the terminal escaped, as airlock check's output does.
+func TestScanTextEscapes(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "x\x1b[2J.py")
+	src := "import os\nos.system(\"pip install evil \x1b]0;owned\x07\")  # \x1b[31mred\n"
+	if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runMain(t, "scan", name)
+	if code != ExitDenied {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitDenied, out, errOut)
+	}
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("raw control characters in the output:\n%q", out)
+	}
+	if !strings.Contains(out, `x\x1b[2J.py:2:1: DENY AL101`) || !strings.Contains(out, `\x1b[31mred`) {
+		t.Errorf("the escaped name or snippet is missing:\n%s", out)
+	}
+}
