@@ -270,7 +270,7 @@ func (a *app) warnProblems(s advisory.Stats) {
 	if s.Problems == 0 {
 		return
 	}
-	fmt.Fprintf(a.stderr, "warning: %d files could not be read as OSV records and were skipped:\n", s.Problems)
+	fmt.Fprintf(a.stderr, "warning: skipped %s that could not be read as OSV records:\n", dbCount(s.Problems, "file", "files"))
 	for _, p := range s.ProblemList {
 		fmt.Fprintf(a.stderr, "  %s\n", p)
 	}
@@ -289,14 +289,19 @@ func dbStatsLine(s advisory.Stats) string {
 		extra = append(extra, dbCommas(s.Skipped)+" unusable")
 	}
 	if s.Problems > 0 {
-		extra = append(extra, dbCommas(s.Problems)+" unreadable files")
+		extra = append(extra, dbCount(s.Problems, "unreadable file", "unreadable files"))
 	}
-	line := dbCommas(s.Records) + " records"
+	line := dbCount(s.Records, "record", "records")
 	if len(extra) > 0 {
 		line += " (" + strings.Join(extra, ", ") + ")"
 	}
-	return fmt.Sprintf("%s: %s vulnerabilities, %s malicious-package reports, %s packages",
-		line, dbCommas(s.Vulns-s.Malicious), dbCommas(s.Malicious), dbCommas(s.Packages))
+	return fmt.Sprintf("%s: %s, %s, %s", line, dbCount(s.Vulns-s.Malicious, "vulnerability", "vulnerabilities"),
+		dbCount(s.Malicious, "malicious-package report", "malicious-package reports"), dbCount(s.Packages, "package", "packages"))
+}
+
+// dbCount writes n with thousands separators and the noun in its number.
+func dbCount(n int, one, many string) string {
+	return dbCommas(n) + " " + plural(n, one, many)
 }
 
 // dbTerminal returns w when it is a terminal (for progress bars), else nil.

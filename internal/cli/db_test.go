@@ -72,7 +72,7 @@ func TestDBUpdate(t *testing.T) {
 	}
 	for _, want := range []string{
 		"advisories: downloaded ",
-		"2 records (1 unreadable files): 1 vulnerabilities, 1 malicious-package reports, 2 packages",
+		"2 records (1 unreadable file): 1 vulnerability, 1 malicious-package report, 2 packages",
 		"popular names: downloaded 2 names from " + srv.URL + "/top.tsv",
 	} {
 		if !strings.Contains(stdout, want) {
