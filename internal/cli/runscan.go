@@ -3,19 +3,24 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/airlock-dev/airlock/internal/env"
 	"github.com/airlock-dev/airlock/internal/inspect"
+	"github.com/airlock-dev/airlock/internal/inspect/pyscan"
+	"github.com/airlock-dev/airlock/internal/inspect/pysyntax"
 	"github.com/airlock-dev/airlock/internal/sandbox"
 )
 
 // scanBeforeRun scans the code a run is about to execute when the policy's
 // scan section sets before_run: the FILE.py or files placed in the work
-// directory, the Python files the command names, and `python -c` code. A
+// directory, the script Python is given and the Python files the command
+// names, and `python -c` code ([env.RunSources]). A
 // deny finding refuses the run (exit 1); a review finding refuses it too
 // (exit 3), since nobody at a terminal run has approved it.
 func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbox.Spec) error {
@@ -23,7 +28,18 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 	if err != nil || !cfg.Scan.BeforeRun {
 		return err
 	}
-	srcs := runSources(spec)
+	// Without --workdir, the work directory holds only the files placed
+	// there; names are then read as the current directory has them.
+	dir := spec.WorkDir
+	if dir == "" {
+		if dir, err = os.Getwd(); err != nil {
+			return withCode(ExitFailed, err)
+		}
+	}
+	srcs, err := env.RunSources(spec.Argv, spec.Files, runFileReader(dir))
+	if err != nil {
+		return withCode(ExitFailed, fmt.Errorf("scan before run: %w; nothing was run", err))
+	}
 	findings, verdict, err := env.ScanBeforeRun(ctx, cfg, srcs)
 	if err != nil {
 		return withCode(ExitFailed, err)
@@ -42,47 +58,32 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 	return withCode(ExitReview, fmt.Errorf("run refused: the code needs a person's review first (policy scan before run)"))
 }
 
-// runSources collects the code of a run: files placed in the work
-// directory, arguments naming Python files or notebooks (relative to the
-// work directory), and the code of `python -c CODE`. Each file is scanned
-// once, even when it is both placed in the work directory and named on the
-// command line (as FILE.py is).
-func runSources(spec *sandbox.Spec) []env.Source {
-	var out []env.Source
-	seen := map[string]bool{}
-	for _, f := range spec.Files {
-		if isCode(f.Name) && !seen[filepath.Clean(f.Name)] {
-			seen[filepath.Clean(f.Name)] = true
-			out = append(out, env.Source{Name: f.Name, Data: f.Data})
-		}
-	}
-	base := spec.WorkDir
-	if base == "" {
-		base, _ = os.Getwd()
-	}
-	for i, arg := range spec.Argv {
-		if i > 0 && spec.Argv[i-1] == "-c" && strings.Contains(filepath.Base(spec.Argv[0]), "python") {
-			out = append(out, env.Source{Name: "<python -c>", Data: []byte(arg)})
-			continue
-		}
-		if i == 0 || !isCode(arg) || seen[filepath.Clean(arg)] {
-			continue
-		}
-		seen[filepath.Clean(arg)] = true
-		p := arg
+// runFileReader reads the files a run names for the scan before run,
+// relative to dir: at most what the scanner reads, so that a larger file
+// gets the scanner's not-scanned finding rather than running unscanned.
+// A name that is not a regular file (Python runs a directory's
+// __main__.py) cannot be scanned, and is an error.
+func runFileReader(dir string) func(name string) ([]byte, bool, error) {
+	return func(name string) ([]byte, bool, error) {
+		p := name
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(base, p)
+			p = filepath.Join(dir, p)
 		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxScriptSize {
-			if data, err := os.ReadFile(p); err == nil {
-				out = append(out, env.Source{Name: arg, Data: data})
-			}
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
 		}
+		if err != nil {
+			return nil, false, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, false, errors.New("not a regular file, so it cannot be scanned")
+		}
+		limit := int64(pysyntax.MaxSourceSize)
+		if strings.EqualFold(filepath.Ext(p), ".ipynb") {
+			limit = pyscan.MaxNotebookSize
+		}
+		data, err := readLimited(p, limit)
+		return data, err == nil, err
 	}
-	return out
-}
-
-func isCode(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	return ext == ".py" || ext == ".ipynb"
 }

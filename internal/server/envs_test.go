@@ -389,6 +389,10 @@ func TestRunScanBeforeRun(t *testing.T) {
 	for _, body := range []map[string]any{
 		{"command": []string{"python", "main.py"}, "files": []map[string]any{{"path": "main.py", "content": installer}}},
 		{"command": []string{"python", "-c", `import os; os.system("pip install evil")`}},
+		// However -c is written, and whatever the script's name.
+		{"command": []string{"python", `-cimport os; os.system("pip install evil")`}},
+		{"command": []string{"python3", "-Ic", `import os; os.system("pip install evil")`}},
+		{"command": []string{"python", "-u", "job"}, "files": []map[string]any{{"path": "job", "content": installer}}},
 	} {
 		r := do(t, "POST", ts.url+"/v1/environments/job/run", ts.admin, body)
 		code, msg, _ := r.apiErr(t)
@@ -400,7 +404,7 @@ func TestRunScanBeforeRun(t *testing.T) {
 		t.Errorf("refused code ran")
 	}
 	evs := events(t, ts.url, ts.admin, "action=run&decision=deny")
-	if len(evs) != 2 || !strings.Contains(string(evs[0].Findings), "AL101") {
+	if len(evs) != 5 || !strings.Contains(string(evs[0].Findings), "AL101") {
 		t.Errorf("refusals in the log: %+v", evs)
 	}
 	r := do(t, "POST", ts.url+"/v1/environments/job/run", ts.admin, map[string]any{

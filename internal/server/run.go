@@ -410,7 +410,8 @@ const maxScanLines = 10
 
 // scanBeforeRun scans the code a run is about to execute when the policy's
 // scan section sets before_run (as `airlock run` does): the Python files
-// and notebooks placed in the work directory and `python -c` code. A deny
+// and notebooks placed in the work directory, the script Python is given
+// and `python -c` code ([env.RunSources]). A deny
 // or review verdict refuses the run with a 422 whose message lists the
 // findings (nobody has approved a review), after recording the refusal.
 func (s *Server) scanBeforeRun(ctx context.Context, envName string, argv []string, spec sandbox.Spec) error {
@@ -418,16 +419,11 @@ func (s *Server) scanBeforeRun(ctx context.Context, envName string, argv []strin
 	if !cfg.Scan.BeforeRun {
 		return nil
 	}
-	var sources []env.Source
-	for _, f := range spec.Files {
-		if ext := strings.ToLower(path.Ext(f.Name)); ext == ".py" || ext == ".ipynb" {
-			sources = append(sources, env.Source{Name: f.Name, Data: f.Data})
-		}
-	}
-	for i := 1; i < len(argv); i++ {
-		if argv[i-1] == "-c" && strings.Contains(path.Base(argv[0]), "python") {
-			sources = append(sources, env.Source{Name: "<python -c>", Data: []byte(argv[i])})
-		}
+	// The work directory holds only the files placed there: nothing else
+	// is read.
+	sources, err := env.RunSources(argv, spec.Files, nil)
+	if err != nil {
+		return internal(fmt.Errorf("scan before run: %w", err))
 	}
 	findings, verdict, err := env.ScanBeforeRun(ctx, cfg, sources)
 	if err != nil {
