@@ -28,6 +28,11 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 	if err != nil || !cfg.Scan.BeforeRun {
 		return err
 	}
+	// A scan section the scanner cannot read is a bad policy: a usage
+	// error, as airlock scan, install and serve report it.
+	if _, err := env.ScanConfig(cfg); err != nil {
+		return usageError{err}
+	}
 	// Without --workdir, the work directory holds only the files placed
 	// there; names are then read as the current directory has them.
 	dir := spec.WorkDir
