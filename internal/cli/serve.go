@@ -93,14 +93,18 @@ The API (docs/api.md; OpenAPI at /v1/openapi.json):
   /healthz, /readyz, /metrics              no token
 
 Every decision is committed to the audit log before it is answered. Advisory
-data updated by airlock db update (when --advisories is not given), and
-approvals made by other replicas sharing the store, are picked up every
---refresh-interval. SIGTERM
-or SIGINT stops accepting requests, lets those in flight finish (up to
---shutdown-timeout) and exits 0.
+data updated by airlock db update or import (when --advisories is not
+given), and approvals made by other replicas sharing the store, are picked
+up every --refresh-interval. SIGTERM or SIGINT stops accepting requests,
+lets those in flight finish (up to --shutdown-timeout) and exits 0.
 
 Without --tls-cert, tokens travel in clear text: listen on loopback only, or
-behind a TLS-terminating proxy.`,
+behind a TLS-terminating proxy. The log goes to standard error (--log-level
+defaults to info here).
+
+Exit codes: 0 after a clean shutdown, 2 a usage error, 4 when the server
+cannot start (listen, open its store) or requests were still running when
+--shutdown-timeout passed.`,
 		Example: `  airlock serve
   airlock serve --listen 0.0.0.0:8470 --tls-cert cert.pem --tls-key key.pem
   airlock serve --database postgres://airlock@db/airlock --advisories ./advisory-database`,
