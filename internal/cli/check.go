@@ -106,12 +106,7 @@ const (
 // decision, the findings under it, and a summary. Notes go to errw as
 // warnings.
 func writeReport(w, errw io.Writer, rep *policy.Report, color bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
+	paint := painter(color)
 	width := 0
 	for _, r := range rep.Results {
 		width = max(width, len(oneLine(position(r))))
@@ -129,18 +124,7 @@ func writeReport(w, errw io.Writer, rep *policy.Report, color bool) {
 		// The position names a file, which an include names: untrusted.
 		fmt.Fprintf(w, "%s  %-*s  %s\n", label, width, oneLine(position(r)), oneLine(r.Input))
 		for _, f := range r.Findings {
-			indent := strings.Repeat(" ", 8)
-			msg := fmt.Sprintf("%s: %s", f.Rule, oneLine(f.Message))
-			if f.Custom != "" {
-				msg = fmt.Sprintf("%s (%s): %s", f.Rule, f.Custom, oneLine(f.Message))
-			}
-			if f.Exception != nil {
-				msg += fmt.Sprintf(" [allowed by exception: %s, until %s]", oneLine(f.Exception.Reason), f.Exception.Expires.Format("2006-01-02"))
-			}
-			fmt.Fprintf(w, "%s%s\n", indent, msg)
-			if f.Suggestion != "" && f.Action != policy.Allow {
-				fmt.Fprintf(w, "%s%s\n", indent, paint(ansiDim, "suggestion: "+oneLine(f.Suggestion)))
-			}
+			writeFinding(w, f, paint)
 		}
 	}
 	s := rep.Summary
@@ -148,6 +132,40 @@ func writeReport(w, errw io.Writer, rep *policy.Report, color bool) {
 		plural(s.Allow+s.Deny+s.Review, "entry", "entries"), s.Allow, s.Deny, s.Review)
 	for _, n := range rep.Notes {
 		fmt.Fprintf(errw, "%s %s\n", paint(ansiYellow, "warning:"), n)
+	}
+}
+
+// writeFinding prints one finding under its entry or release: the rule
+// (and the custom rule's name), the message, the advisory ids the message
+// does not already name, the exception that allowed it, and the
+// suggestion. airlock check and airlock install print findings alike.
+func writeFinding(w io.Writer, f policy.Finding, paint func(code, s string) string) {
+	indent := strings.Repeat(" ", 8)
+	rule := string(f.Rule)
+	if f.Custom != "" {
+		rule = fmt.Sprintf("%s (%s)", f.Rule, oneLine(f.Custom))
+	}
+	msg := fmt.Sprintf("%s: %s", rule, oneLine(f.Message))
+	if ids := strings.Fields(strings.Join(f.Advisories, " ")); len(ids) > 0 && !strings.Contains(f.Message, ids[0]) {
+		msg += " [" + oneLine(strings.Join(f.Advisories, "; ")) + "]"
+	}
+	if f.Exception != nil {
+		msg += fmt.Sprintf(" [allowed by exception: %s, until %s]", oneLine(f.Exception.Reason), f.Exception.Expires.Format("2006-01-02"))
+	}
+	fmt.Fprintf(w, "%s%s\n", indent, msg)
+	if f.Suggestion != "" && f.Action != policy.Allow {
+		fmt.Fprintf(w, "%s%s\n", indent, paint(ansiDim, "suggestion: "+oneLine(f.Suggestion)))
+	}
+}
+
+// painter returns a function that colours s with an ANSI code when color
+// is set, and leaves it alone otherwise.
+func painter(color bool) func(code, s string) string {
+	return func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
 	}
 }
 

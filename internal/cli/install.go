@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -145,12 +144,7 @@ func (p vettingPolicy) Notes() []string {
 // writeInstall prints an install's result for a person: what was installed,
 // or why nothing was, with every finding. Notes go to errw as warnings.
 func writeInstall(w, errw io.Writer, res *env.Result, color bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
+	paint := painter(color)
 	if res.Check != nil && res.Check.Action() != policy.Allow {
 		rep := *res.Check
 		rep.Notes = nil
@@ -222,21 +216,6 @@ func writeInstall(w, errw io.Writer, res *env.Result, color bool) {
 		}
 	}
 	writeNotes(errw, res.Notes, paint)
-}
-
-func writeFinding(w io.Writer, f policy.Finding, paint func(string, string) string) {
-	indent := strings.Repeat(" ", 8)
-	msg := fmt.Sprintf("%s: %s", f.Rule, oneLine(f.Message))
-	if len(f.Advisories) > 0 && !strings.Contains(f.Message, strings.Fields(f.Advisories[0])[0]) {
-		msg += " [" + oneLine(strings.Join(f.Advisories, "; ")) + "]"
-	}
-	if f.Exception != nil {
-		msg += fmt.Sprintf(" [allowed by exception: %s, until %s]", oneLine(f.Exception.Reason), f.Exception.Expires.Format("2006-01-02"))
-	}
-	fmt.Fprintf(w, "%s%s\n", indent, msg)
-	if f.Suggestion != "" && f.Action != policy.Allow {
-		fmt.Fprintf(w, "%s%s\n", indent, paint(ansiDim, "suggestion: "+oneLine(f.Suggestion)))
-	}
 }
 
 func writeNotes(w io.Writer, notes []string, paint func(string, string) string) {

@@ -429,12 +429,7 @@ func writeScanJSON(w io.Writer, findings []inspect.Finding, files int, lines int
 
 // writeScanText prints one block per finding and a summary line.
 func writeScanText(w io.Writer, findings []inspect.Finding, files int, lines int64, color bool) {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
+	paint := painter(color)
 	for _, f := range findings {
 		label := strings.ToUpper(f.Action.String())
 		code := ansiYellow
