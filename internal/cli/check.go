@@ -28,7 +28,8 @@ runs no pip.
 
 Requirements come from files (-r FILE, "-r -" for standard input; their -r
 and -c includes are read from below the file's directory only) and from
-arguments, each of which is read as one line of a requirements file.
+arguments, each of which is read as one line of a requirements file. A
+line that starts with "-" (an option line) goes after "--".
 
 Every entry is judged: requirements, and options too. Direct URLs, index and
 build options, install locations, includes that leave the directory,
@@ -40,7 +41,8 @@ something needs review, 2 a usage or input error.`,
 		Example: `  airlock check -r requirements.txt
   airlock check 'requests==2.25.0' numpy
   airlock check --format json --advisories ./advisory-database -r - < requirements.txt
-  airlock check --policy policy.yaml -r requirements.txt`,
+  airlock check --policy policy.yaml -r requirements.txt
+  airlock check -- numpy '--extra-index-url https://evil.example/simple'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return usageErrorf("--format: %q is not text or json", format)
