@@ -102,13 +102,7 @@ func (a *app) runInstall(ctx context.Context, f installFlags) error {
 	defer closeInst()
 	res, err := inst.Install(ctx, e, env.Request{Inputs: inputs, Actor: "cli"})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return withCode(ExitInterrupted, errors.New("interrupted; nothing was changed"))
-		}
-		if errors.Is(err, env.ErrNotFound) {
-			return usageErrorf("environment %s was removed", f.env)
-		}
-		return withCode(ExitFailed, fmt.Errorf("install into %s: %w; nothing was changed", f.env, err))
+		return installError(f.env, err)
 	}
 	if f.format == "json" {
 		if err := jsonEncoder(a.stdout).Encode(res); err != nil {
@@ -127,6 +121,19 @@ func (a *app) runInstall(ctx context.Context, f installFlags) error {
 		return withCode(ExitFailed, fmt.Errorf("install into %s failed; nothing was changed: %s", f.env, res.Error))
 	}
 	return withCode(exitFor(res.Action()), nil)
+}
+
+// installError maps an install that returned no result (interrupted, the
+// environment removed meanwhile, its record not written) to the exit code
+// of airlock install and airlock pip install.
+func installError(envName string, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return withCode(ExitInterrupted, errors.New("interrupted; nothing was changed"))
+	case errors.Is(err, env.ErrNotFound):
+		return usageErrorf("environment %s was removed", envName)
+	}
+	return withCode(ExitFailed, fmt.Errorf("install into %s: %w; nothing was changed", envName, err))
 }
 
 // vettingPolicy adds the notes about the data (a stale advisory database)

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/airlock-dev/airlock/internal/env"
 	"github.com/airlock-dev/airlock/internal/testpypi"
 )
 
@@ -81,5 +86,27 @@ func cmdPypi(ts *testscript.TestScript, neg bool, args []string) {
 		srv.Add(testpypi.Project{Name: name, Dists: []testpypi.Dist{s.Dist()}})
 	default:
 		ts.Fatalf("pypi: unknown kind %q (want wheel or sdist)", kind)
+	}
+}
+
+// TestInstallError: airlock install and airlock pip install map an install
+// that returned no result to the same exit codes.
+func TestInstallError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{context.Canceled, ExitInterrupted},
+		{fmt.Errorf("lock: %w", context.Canceled), ExitInterrupted},
+		{fmt.Errorf("open: %w", env.ErrNotFound), ExitUsage},
+		{errors.New("audit record: disk full"), ExitFailed},
+	} {
+		err := installError("job", tc.err)
+		if got := exitCode(err); got != tc.want {
+			t.Errorf("exitCode(installError(%v)) = %d, want %d", tc.err, got, tc.want)
+		}
+		if tc.want != ExitInterrupted && !strings.Contains(err.Error(), "job") {
+			t.Errorf("installError(%v) = %q, which does not name the environment", tc.err, err)
+		}
 	}
 }

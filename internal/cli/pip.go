@@ -224,13 +224,7 @@ func (a *app) runPip(ctx context.Context, cmd *cobra.Command, o pipOptions, args
 	defer closeInst()
 	res, err := inst.Install(ctx, e, env.Request{Inputs: []policy.Input{{Entries: entries, BaseDir: cwd}}, Actor: "cli"})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return withCode(ExitInterrupted, errors.New("interrupted; nothing was changed"))
-		}
-		if errors.Is(err, env.ErrNotFound) {
-			return usageErrorf("environment %s was removed", name)
-		}
-		return withCode(ExitFailed, fmt.Errorf("install into %s: %w; nothing was changed", name, err))
+		return installError(name, err)
 	}
 	writeInstall(a.stdout, a.stderr, res, useColor(a.stdout, a.getenv))
 	switch res.Outcome {
