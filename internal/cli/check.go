@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -61,10 +60,7 @@ something needs review, 2 a usage or input error.`,
 			}
 			rep := v.check(policy.CheckOptions{}, inputs...)
 			if format == "json" {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(rep); err != nil {
+				if err := jsonEncoder(a.stdout).Encode(rep); err != nil {
 					return err
 				}
 			} else {

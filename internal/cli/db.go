@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -260,9 +259,7 @@ func (a *app) printStatusJSON(st *feed.Status, now time.Time) error {
 		c := st.Advisories.Checked()
 		out.Advisories = &advisories{st.Advisories, c, int64(now.Sub(c).Seconds())}
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return jsonEncoder(a.stdout).Encode(out)
 }
 
 // warnProblems names the files that could not be read, on stderr.

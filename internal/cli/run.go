@@ -178,9 +178,13 @@ func (a *app) runRun(ctx context.Context, cmd *cobra.Command, f runFlags, args [
 	return nil
 }
 
+// jsonEncoder returns the encoder of every --format json output: indented,
+// with <, > and & kept as they are (requirements hold them, and the
+// server's answers keep them too).
 func jsonEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -417,10 +416,7 @@ func writeScanJSON(w io.Writer, findings []inspect.Finding, files int, lines int
 	if findings == nil {
 		findings = []inspect.Finding{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(struct {
+	return jsonEncoder(w).Encode(struct {
 		Engines  []string          `json:"engines"`
 		Summary  scanSummary       `json:"summary"`
 		Findings []inspect.Finding `json:"findings"`

@@ -242,9 +242,7 @@ func (a *app) tokenList(ctx context.Context, database, format string) error {
 		for i, t := range toks {
 			out[i] = listed{t, tokenStatus(t, now)}
 		}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return jsonEncoder(a.stdout).Encode(out)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSCOPES\tSTATUS\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
