@@ -36,7 +36,8 @@ ${VAR} references, invalid or look-alike names, typosquats, malicious and
 vulnerable versions are denied by the default policy; see docs/policy.md.
 
 Exit codes: 0 all allowed, 1 something denied, 3 nothing denied but
-something needs review, 2 a usage or input error.`,
+something needs review, 2 a usage or input error, 4 the local advisory
+database or popular-name list cannot be read (nothing was decided).`,
 		Example: `  airlock check -r requirements.txt
   airlock check 'requests==2.25.0' numpy
   airlock check --format json --advisories ./advisory-database -r - < requirements.txt
