@@ -109,7 +109,7 @@ docs/sandbox.md.`,
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for --sandbox oci: runc, crun, runsc or a path")
 	fl.StringVar(&f.format, "format", "text", "output: text (stream the output) or json (print the result)")
 	fl.BoolVar(&f.unsafe, "unsafe-no-sandbox", false, "run on this machine without any isolation (only the limits on time and output apply)")
-	fl.StringVar(&f.policy, "policy", "", "policy file whose scan section (before_run) decides whether the code is scanned first (default $AIRLOCK_POLICY)")
+	fl.StringVar(&f.policy, "policy", "", "policy file: its scan section (before_run) decides whether the code is scanned first, and it judges --net proxy's package index (default $AIRLOCK_POLICY)")
 	fl.StringVar(&f.env, "env", "", "use this environment (airlock env): its interpreter first on PATH, its venv mounted read-only")
 	return cmd
 }
@@ -205,6 +205,8 @@ func (a *app) runSpec(cmd *cobra.Command, f runFlags, args []string) (sandbox.Sp
 		return spec, usageErrorf("--proxy-target needs --net proxy")
 	case mode == sandbox.NetNone && (f.upstream != "" || len(f.advisories) > 0):
 		return spec, usageErrorf("--upstream and --advisories configure the package index of --net proxy")
+	case f.proxyTarget != "" && (f.upstream != "" || len(f.advisories) > 0):
+		return spec, usageErrorf("--proxy-target replaces airlock's package index, which --upstream and --advisories configure")
 	}
 	spec.Net = sandbox.Network{Mode: mode, Target: f.proxyTarget}
 	if f.timeout <= 0 || f.cpus < 0 || f.pids <= 0 || f.memory <= 0 {
