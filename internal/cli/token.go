@@ -202,7 +202,7 @@ stored. Times are in UTC.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
-				return usageErrorf("--format %q: want text or json", format)
+				return usageErrorf("--format: %q is not text or json", format)
 			}
 			return a.tokenList(cmd.Context(), *database, format)
 		},
