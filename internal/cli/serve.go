@@ -370,7 +370,7 @@ func (a *app) dataReloader(pf *policyFlags, data string) func(context.Context) (
 		if now.Equal(last) {
 			return policy.Data{}, nil, false, nil
 		}
-		_, pdata, notes, err := a.policyInputs(pf)
+		pdata, notes, err := a.policyData(pf)
 		if err != nil {
 			return policy.Data{}, nil, false, err
 		}

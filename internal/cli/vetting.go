@@ -61,22 +61,34 @@ func (a *app) loadPolicy(f *policyFlags) (*vetting, error) {
 // file, the data snapshots and the notes about them. airlock serve builds
 // its policies from these itself (it rebuilds them as exceptions change).
 func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []string, error) {
+	cfg, err := a.policyConfig(f.policyFile)
+	if err != nil {
+		return nil, policy.Data{}, nil, err
+	}
+	pdata, notes, err := a.policyData(f)
+	if err != nil {
+		return nil, policy.Data{}, nil, err
+	}
+	return cfg, pdata, notes, nil
+}
+
+// policyData reads the data snapshots a policy decides with, and the
+// notes about them: the advisory data (--advisories, else the local
+// database, else none) and the popular-name list (the data directory's,
+// else the embedded one).
+func (a *app) policyData(f *policyFlags) (policy.Data, []string, error) {
 	var (
 		pdata policy.Data
 		notes []string
 	)
-	cfg, err := a.policyConfig(f.policyFile)
-	if err != nil {
-		return nil, pdata, nil, err
-	}
 	dir, err := a.dataDir()
 	if err != nil {
-		return nil, pdata, nil, err
+		return pdata, nil, err
 	}
 	if len(f.advisories) > 0 {
 		ix, err := feed.OpenPaths(f.advisories)
 		if err != nil {
-			return nil, pdata, nil, usageErrorf("--advisories: %v", err)
+			return pdata, nil, usageErrorf("--advisories: %v", err)
 		}
 		pdata.Advisories = ix
 	} else {
@@ -84,7 +96,7 @@ func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []strin
 		switch {
 		case errors.Is(err, feed.ErrNoDatabase):
 		case err != nil:
-			return nil, pdata, nil, withCode(ExitFailed, fmt.Errorf("advisory database: %w (run `airlock db update` to replace it)", err))
+			return pdata, nil, withCode(ExitFailed, fmt.Errorf("advisory database: %w (run `airlock db update` to replace it)", err))
 		default:
 			pdata.Advisories = ix
 			if age := time.Since(st.Checked()); age > staleAdvisories {
@@ -96,11 +108,11 @@ func (a *app) policyInputs(f *policyFlags) (*policy.Config, policy.Data, []strin
 	switch {
 	case errors.Is(err, feed.ErrNoDatabase):
 	case err != nil:
-		return nil, pdata, nil, withCode(ExitFailed, fmt.Errorf("popular-name list: %w (run `airlock db update` to replace it)", err))
+		return pdata, nil, withCode(ExitFailed, fmt.Errorf("popular-name list: %w (run `airlock db update` to replace it)", err))
 	default:
 		pdata.Popular = typosquat.New(entries, typosquat.Options{})
 	}
-	return cfg, pdata, notes, nil
+	return pdata, notes, nil
 }
 
 // policyConfig reads the policy file: path, else $AIRLOCK_POLICY, else the
