@@ -70,8 +70,9 @@ DEFAULT_URL = "http://127.0.0.1:8470"
 #: Seconds a quick request (check, environments) may take.
 DEFAULT_TIMEOUT = 30.0
 #: Seconds an install may take: resolving, fetching and installing a large
-#: closure can take minutes (the server's own deadline is 10 minutes).
-DEFAULT_INSTALL_TIMEOUT = 660.0
+#: closure can take minutes. The server's own deadline is 15 minutes; the
+#: client waits a minute longer, so that it hears how the install ended.
+DEFAULT_INSTALL_TIMEOUT = 960.0
 #: Seconds added to a run's own time limit for the request: the sandbox's
 #: start and the transfer of files (the server adds 30 s for the same).
 RUN_GRACE = 60.0
