@@ -158,6 +158,12 @@ func (e Exception) String() string {
 	return s + " (" + string(e.Rule) + ")"
 }
 
+// UnusedNote is the note a check's report carries about the exception
+// when no decision of the check needed it.
+func (e Exception) UnusedNote() string {
+	return "exception " + e.String() + " was not needed by this check"
+}
+
 // CustomRule is a CEL expression over the candidate object (docs/policy.md).
 type CustomRule struct {
 	Name    string

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"fmt"
-
 	"github.com/airlock-dev/airlock/internal/pep440"
 	"github.com/airlock-dev/airlock/internal/reqfile"
 )
@@ -104,7 +102,7 @@ func (p *Policy) Check(opts CheckOptions, inputs ...Input) Report {
 		}
 	}
 	for _, x := range p.UnusedExceptions(decisions) {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("exception %s was not needed by this check", x))
+		rep.Notes = append(rep.Notes, x.UnusedNote())
 	}
 	if rep.Notes == nil {
 		rep.Notes = []string{}

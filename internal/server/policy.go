@@ -103,7 +103,7 @@ func (s *Server) rebuild(xs []store.Exception, force bool) error {
 	}
 	st := &policyState{policy: p, exceptionIDs: ids, notes: slices.Clone(s.notes), quiet: map[string]bool{}}
 	for _, px := range pxs {
-		st.quiet[fmt.Sprintf("exception %s was not needed by this check", px)] = true
+		st.quiet[px.UnusedNote()] = true
 	}
 	if s.opts.ProxyJudge != nil {
 		st.judge = s.opts.ProxyJudge(p)
