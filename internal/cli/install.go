@@ -144,9 +144,7 @@ func (p vettingPolicy) Check(opts policy.CheckOptions, inputs ...policy.Input) p
 	return p.v.check(opts, inputs...)
 }
 func (p vettingPolicy) Decide(c policy.Candidate) policy.Decision { return p.v.policy.Decide(c) }
-func (p vettingPolicy) Notes() []string {
-	return append(p.v.policy.Notes(), p.v.notes...)
-}
+func (p vettingPolicy) Notes() []string                           { return p.v.allNotes() }
 
 // writeInstall prints an install's result for a person: what was installed,
 // or why nothing was, with every finding. Notes go to errw as warnings.

@@ -106,10 +106,7 @@ func (a *app) runProxy(ctx context.Context, f proxyFlags) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range v.policy.Notes() {
-		fmt.Fprintf(a.stderr, "airlock proxy: warning: %s\n", n)
-	}
-	for _, n := range v.notes {
+	for _, n := range v.allNotes() {
 		fmt.Fprintf(a.stderr, "airlock proxy: warning: %s\n", n)
 	}
 	host, _, err := net.SplitHostPort(f.listen)

@@ -25,6 +25,11 @@ func (a *app) serveRunIndex(ctx context.Context, f runFlags, spec *sandbox.Spec)
 	if err != nil {
 		return nil, err
 	}
+	// The pages and files answer with no notes: say here, as airlock
+	// proxy does, what the index could not check.
+	for _, n := range v.allNotes() {
+		fmt.Fprintf(a.stderr, "airlock run: warning: %s\n", n)
+	}
 	ups, _, err := a.upstreams(f.upstream, nil, false, "airlock-run")
 	if err != nil {
 		return nil, err

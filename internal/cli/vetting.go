@@ -135,6 +135,13 @@ func (a *app) policyConfig(path string) (*policy.Config, error) {
 	return cfg, nil
 }
 
+// allNotes returns what the policy's answers cannot cover (no advisory
+// data, expired exceptions) and the notes about the data (a stale
+// advisory database).
+func (v *vetting) allNotes() []string {
+	return append(v.policy.Notes(), v.notes...)
+}
+
 // check decides the request and adds the data notes to the report.
 func (v *vetting) check(opts policy.CheckOptions, inputs ...policy.Input) policy.Report {
 	rep := v.policy.Check(opts, inputs...)
