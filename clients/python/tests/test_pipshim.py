@@ -73,6 +73,14 @@ class ShimTest(unittest.TestCase):
         self.assertIn("pip is routed through airlock here", p.stderr)
         self.assertIn("nothing was installed", p.stderr)
 
+    def test_missing_airlock_shell_shims(self):
+        for binary in (os.path.join(self.dir, "none"), "airlock-not-on-path"):
+            for shim in (os.path.join(BIN, "pip"), os.path.join(BIN, "pip3"), os.path.join(SANDBOX_BIN, "pip")):
+                p = self.run_cmd([shim, "install", "x"], self.env(AIRLOCK_BIN=binary))
+                self.assertEqual(p.returncode, 4, (shim, binary, p.stderr))
+                self.assertIn("pip is routed through airlock here", p.stderr)
+                self.assertIn("nothing was installed", p.stderr)
+
 
 class RealShimTest(unittest.TestCase):
     """python -m pip through the shim, with the real airlock binary, on an
