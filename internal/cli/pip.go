@@ -408,7 +408,7 @@ func (a *app) pipOther(o pipOptions, argv []string, cmd string) error {
 		}
 		return nil
 	case "show":
-		return a.pipShow(lock, e, rest)
+		return a.pipShow(lock, e.Venv(), rest)
 	}
 	return a.pipList(lock, rest)
 }
@@ -469,7 +469,7 @@ func (a *app) pipList(lock *env.Lock, args []string) error {
 
 // pipShow prints locked packages as pip show does, with why airlock
 // installed each; like pip, it exits 1 when one is not installed.
-func (a *app) pipShow(lock *env.Lock, e *env.Env, args []string) error {
+func (a *app) pipShow(lock *env.Lock, venv string, args []string) error {
 	var names []string
 	for _, arg := range args {
 		if !strings.HasPrefix(arg, "-") {
@@ -479,23 +479,24 @@ func (a *app) pipShow(lock *env.Lock, e *env.Env, args []string) error {
 	if len(names) == 0 {
 		return usageErrorf("pip show: name the packages to show")
 	}
-	missing := 0
-	for i, n := range names {
+	var missing []string
+	shown := 0
+	for _, n := range names {
 		p := lock.Find(pep508.Normalize(n))
 		if p == nil {
-			missing++
+			missing = append(missing, oneLine(n))
 			continue
 		}
-		if i > 0 {
+		if shown > 0 {
 			fmt.Fprintln(a.stdout, "---")
 		}
+		shown++
+		// The file name is the upstream's: untrusted, as in airlock env show.
 		fmt.Fprintf(a.stdout, "Name: %s\nVersion: %s\nLocation: %s\nInstaller: airlock\nFile: %s\nSHA256: %s\nWhy: %s\n",
-			p.Name, p.Version, e.Venv(), p.Filename, p.SHA256, oneLine(p.Reason()))
+			p.Name, p.Version, venv, oneLine(p.Filename), p.SHA256, oneLine(p.Reason()))
 	}
-	if missing > 0 {
-		fmt.Fprintf(a.stderr, "WARNING: Package(s) not found: %s\n", strings.Join(slices.DeleteFunc(names, func(n string) bool {
-			return lock.Find(pep508.Normalize(n)) != nil
-		}), ", "))
+	if len(missing) > 0 {
+		fmt.Fprintf(a.stderr, "WARNING: Package(s) not found: %s\n", strings.Join(missing, ", "))
 		return withCode(ExitDenied, nil)
 	}
 	return nil

@@ -49,3 +49,23 @@ func TestFindingLinesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestPipShow: airlock pip show prints what the lock says, with the wheel's
+// file name (which the upstream chose) escaped, a separator only between
+// packages it shows, and exit 1 for a package that is not installed.
+func TestPipShow(t *testing.T) {
+	lock := &env.Lock{Packages: []env.Package{
+		{Name: "evil", Version: "1.0", Filename: "evil-1.0-py3-none-\x1b]0;x\x07any.whl", Requested: "evil"},
+		{Name: "good", Version: "2.0", Filename: "good-2.0-py3-none-any.whl", Requested: "good"},
+	}}
+	var out, errOut bytes.Buffer
+	a := &app{stdout: &out, stderr: &errOut}
+	err := a.pipShow(lock, "/envs/job/venv", []string{"missing", "evil", "good"})
+	if exitCode(err) != ExitDenied || !strings.Contains(errOut.String(), "not found: missing") {
+		t.Errorf("pip show of a missing package: %v, %q", err, errOut.String())
+	}
+	want := "Name: evil\nVersion: 1.0\nLocation: /envs/job/venv\nInstaller: airlock\nFile: evil-1.0-py3-none-\\x1b]0;x\\x07any.whl\n"
+	if got := out.String(); !strings.HasPrefix(got, want) || strings.Count(got, "---\n") != 1 {
+		t.Errorf("pip show printed\n%q\nwant it to start with\n%q and hold one separator", got, want)
+	}
+}
