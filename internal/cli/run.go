@@ -146,6 +146,10 @@ func (a *app) runRun(ctx context.Context, cmd *cobra.Command, f runFlags, args [
 		defer stop()
 	}
 	runner, err := a.runner(ctx, f)
+	if errors.Is(err, sandbox.ErrNoBwrap) {
+		// Only airlock run has these choices (install and serve use bwrap).
+		return withCode(ExitFailed, fmt.Errorf("%w; or use --sandbox oci (as root), or --unsafe-no-sandbox", err))
+	}
 	if err != nil {
 		return err
 	}
@@ -301,9 +305,6 @@ func (a *app) runner(ctx context.Context, f runFlags) (sandbox.Runner, error) {
 	switch f.driver {
 	case "bwrap":
 		r, err = sandbox.NewBwrap(ctx, opts)
-		if errors.Is(err, sandbox.ErrNoBwrap) {
-			err = fmt.Errorf("%w; or use --sandbox oci (as root), or --unsafe-no-sandbox", err)
-		}
 	case "oci":
 		opts.Runtime = f.runtime
 		r, err = sandbox.NewOCI(ctx, opts)
