@@ -44,7 +44,7 @@ func (s *Server) openEnv(r *http.Request) (*env.Env, error) {
 	}
 	name := r.PathValue("name")
 	if !env.ValidName(name) {
-		return nil, badRequest("%q is not a valid environment name: use 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", name, env.MaxNameLength)
+		return nil, badRequest("%v", &env.NameError{Name: name})
 	}
 	e, err := s.opts.Environments.Open(name)
 	if errors.Is(err, env.ErrNotFound) {
@@ -107,7 +107,7 @@ func (s *Server) handleEnvCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !env.ValidName(req.Name) {
-		return badRequest("%q is not a valid environment name: use 1 to %d letters, digits, '.', '_' or '-', starting with a letter or digit", req.Name, env.MaxNameLength)
+		return badRequest("%v", &env.NameError{Name: req.Name})
 	}
 	e, err := s.opts.Environments.Create(ctx, req.Name, env.CreateOptions{Python: req.Python})
 	var pe *env.PythonError
