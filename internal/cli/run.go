@@ -81,8 +81,10 @@ cpu_ms, peak_memory_bytes; the exit code is the command's as well. When the
 sandbox cannot be set up, airlock exits 4 and runs nothing.
 
 When the policy (--policy, $AIRLOCK_POLICY) sets scan.before_run, the code
-is scanned first (FILE.py, Python files the command names, python -c code):
-a deny finding refuses the run (exit 1), a review finding too (exit 3).
+is scanned first (FILE.py, the script python is given whatever its name,
+other Python files the command names, python -c code however it is
+written): a deny finding refuses the run (exit 1), a review finding too
+(exit 3), and code that cannot be read is not run (exit 4).
 
 The default sandbox is bubblewrap (Debian package bubblewrap); --sandbox oci
 uses an OCI runtime (--runtime runc, crun or runsc) and needs root. See
