@@ -33,15 +33,7 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 	if _, err := env.ScanConfig(cfg); err != nil {
 		return usageError{err}
 	}
-	// Without --workdir, the work directory holds only the files placed
-	// there; names are then read as the current directory has them.
-	dir := spec.WorkDir
-	if dir == "" {
-		if dir, err = os.Getwd(); err != nil {
-			return withCode(ExitFailed, err)
-		}
-	}
-	srcs, err := env.RunSources(spec.Argv, spec.Files, runFileReader(dir))
+	srcs, err := env.RunSources(spec.Argv, spec.Files, runFileReader(spec.WorkDir))
 	if err != nil {
 		return withCode(ExitFailed, fmt.Errorf("scan before run: %w; nothing was run", err))
 	}
@@ -64,14 +56,19 @@ func (a *app) scanBeforeRun(ctx context.Context, policyFile string, spec *sandbo
 }
 
 // runFileReader reads the files a run names for the scan before run,
-// relative to dir: at most what the scanner reads, so that a larger file
-// gets the scanner's not-scanned finding rather than running unscanned.
-// A name that is not a regular file (Python runs a directory's
-// __main__.py) cannot be scanned, and is an error.
+// relative to the work directory dir: at most what the scanner reads, so
+// that a larger file gets the scanner's not-scanned finding rather than
+// running unscanned. A name that is not a regular file (Python runs a
+// directory's __main__.py) cannot be scanned, and is an error. Without
+// dir, the work directory is a fresh one holding only the files placed
+// there, which are not read here: a relative name is not found.
 func runFileReader(dir string) func(name string) ([]byte, bool, error) {
 	return func(name string) ([]byte, bool, error) {
 		p := name
 		if !filepath.IsAbs(p) {
+			if dir == "" {
+				return nil, false, nil
+			}
 			p = filepath.Join(dir, p)
 		}
 		fi, err := os.Stat(p)
