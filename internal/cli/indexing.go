@@ -15,8 +15,17 @@ import (
 // returns nil upstreams when offline, and the upstream URL for messages.
 func (a *app) upstreams(flag string, internal []string, offline bool, agent string) (*index.Upstreams, string, error) {
 	if offline {
-		if flag != "" || len(internal) > 0 {
-			return nil, "", usageErrorf("--offline contacts no upstream: drop --upstream and --internal")
+		// Name only the flags given: airlock install and pip have no
+		// --internal.
+		var drop []string
+		if flag != "" {
+			drop = append(drop, "--upstream")
+		}
+		if len(internal) > 0 {
+			drop = append(drop, "--internal")
+		}
+		if len(drop) > 0 {
+			return nil, "", usageErrorf("--offline contacts no upstream: drop %s", strings.Join(drop, " and "))
 		}
 		return nil, "", nil
 	}
