@@ -52,11 +52,11 @@ func (a *app) upstreams(flag string, internal []string, offline bool, agent stri
 	for _, m := range internal {
 		name, u, ok := strings.Cut(m, "=")
 		if !ok || !simple.ValidName(name) {
-			return nil, "", usageErrorf("--internal %q: want NAME=URL", m)
+			return nil, "", usageErrorf("--internal %q: want NAME=URL", name) // not the URL: it may hold a password
 		}
 		c, err := index.NewClient(u, index.ClientOptions{UserAgent: agent, FileHosts: hosts})
 		if err != nil {
-			return nil, "", usageErrorf("--internal %q: %v", m, err)
+			return nil, "", usageErrorf("--internal %s: %v", name, err) // err shows the URL without its password
 		}
 		ups.Internal[simple.Normalize(name)] = c
 	}

@@ -126,12 +126,17 @@ type Client struct {
 // NewClient returns a client for the index at baseURL (for example
 // "https://pypi.org/simple/"; a missing trailing slash is added).
 func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+	// Errors show the URL without its password: it may come from the
+	// environment, and messages end up in terminals and logs.
 	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("upstream %q: not an http or https URL", baseURL)
+	if err != nil {
+		return nil, errors.New("upstream: not an http or https URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream %q: not an http or https URL", u.Redacted())
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("upstream %q: credentials in the URL are not supported", baseURL)
+		return nil, fmt.Errorf("upstream %q: credentials in the URL are not supported", u.Redacted())
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
