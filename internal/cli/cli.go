@@ -42,7 +42,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -50,8 +50,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if msg := err.Error(); msg != "" && !errors.Is(err, errSilent) {
 		fmt.Fprintf(stderr, "airlock: %s\n", msg)
 	}
-	if code == ExitUsage && isFlagError(err) {
-		fmt.Fprintln(stderr, "Run 'airlock --help' for usage.")
+	if code == ExitUsage && isCommandLineError(err) {
+		path := "airlock"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 	}
 	return code
 }
@@ -136,8 +140,23 @@ func (a *app) dataDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "airlock"), nil
 }
 
-func isFlagError(err error) bool {
-	return exitCode(err) == ExitUsage && strings.Contains(err.Error(), "flag")
+// isCommandLineError reports a mistake in the command line itself (a flag,
+// a missing or extra argument, an unknown command), after which the help
+// is the next thing to read.
+func isCommandLineError(err error) bool {
+	if exitCode(err) != ExitUsage {
+		return false
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "flag") {
+		return true
+	}
+	for _, p := range cobraUsagePrefixes {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // version is the module version from the build information.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -118,7 +119,11 @@ func (a *app) runInstall(ctx context.Context, f installFlags) error {
 		if f.format == "json" {
 			return withCode(ExitFailed, nil)
 		}
-		return withCode(ExitFailed, fmt.Errorf("install into %s failed; nothing was changed: %s", f.env, res.Error))
+		msg := fmt.Sprintf("install into %s failed; nothing was changed: %s", f.env, res.Error)
+		if f.offline && strings.Contains(res.Error, "from versions: none") {
+			msg += " (with --offline only projects already in the artifact cache can be installed; run once without --offline to fill it)"
+		}
+		return withCode(ExitFailed, errors.New(msg))
 	}
 	return withCode(exitFor(res.Action()), nil)
 }

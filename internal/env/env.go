@@ -367,7 +367,11 @@ func CheckPython(ctx context.Context, path string) (Interpreter, error) {
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"}
 	out, err := cmd.Output()
 	if err != nil {
-		return Interpreter{}, &PythonError{path, "cannot run it as Python with the venv module (Debian: install python3-venv): " + err.Error()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && strings.Contains(string(ee.Stderr), "No module named 'venv'") {
+			return Interpreter{}, &PythonError{path, "its venv module is missing (Debian: install python3-venv)"}
+		}
+		return Interpreter{}, &PythonError{path, "it does not run as a Python interpreter: " + firstLine(err, ee)}
 	}
 	version := strings.TrimSpace(string(out))
 	parts := strings.Split(version, ".")
@@ -380,6 +384,16 @@ func CheckPython(ctx context.Context, path string) (Interpreter, error) {
 		return Interpreter{}, &PythonError{path, fmt.Sprintf("Python %s is too old; pip needs %d.%d or later", version, MinPython[0], MinPython[1])}
 	}
 	return Interpreter{Path: path, Version: version}, nil
+}
+
+// firstLine describes a failed run: its first line of stderr, else err.
+func firstLine(err error, ee *exec.ExitError) string {
+	if ee != nil {
+		if line, _, _ := strings.Cut(strings.TrimSpace(string(ee.Stderr)), "\n"); line != "" {
+			return line
+		}
+	}
+	return err.Error()
 }
 
 func isExecutable(p string) bool {
