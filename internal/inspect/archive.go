@@ -48,6 +48,30 @@ func cleanName(name string) string {
 	return strings.Join(out, "/")
 }
 
+// screenZipMember applies the checks every zip member gets, wheels and zip
+// sdists alike: an unsafe name, a second member with the same clean name,
+// a symbolic link. It counts the member, records a finding for what it
+// refuses, and returns the clean name and whether to go on with the member.
+func (in *inspection) screenZipMember(f *zip.File, seen map[string]bool) (clean string, ok bool) {
+	in.rep.Entries++
+	name := f.Name
+	if why := unsafePath(name); why != "" {
+		in.add(RuleUnsafePath, name, "the member name has %s", why)
+		return "", false
+	}
+	clean = cleanName(name)
+	if seen[clean] {
+		in.add(RuleDuplicate, name, "the archive holds %s more than once", clean)
+		return "", false
+	}
+	seen[clean] = true
+	if isLink(f) {
+		in.add(RuleLink, name, "the member is a symbolic link")
+		return "", false
+	}
+	return clean, true
+}
+
 // zipEntryCount reads the member count from a zip's end of central
 // directory record (and its zip64 twin), so that a hostile count is refused
 // before archive/zip allocates a table for it. It returns -1 when the

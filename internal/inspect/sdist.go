@@ -133,20 +133,8 @@ func (in *inspection) sdistZip(r io.ReaderAt, size int64) error {
 		if err := in.ctx.Err(); err != nil {
 			return err
 		}
-		in.rep.Entries++
 		name := f.Name
-		if why := unsafePath(name); why != "" {
-			in.add(RuleUnsafePath, name, "the member name has %s", why)
-			continue
-		}
-		clean := cleanName(name)
-		if seen[clean] {
-			in.add(RuleDuplicate, name, "the archive holds %s more than once", clean)
-			continue
-		}
-		seen[clean] = true
-		if isLink(f) {
-			in.add(RuleLink, name, "the member is a symbolic link")
+		if _, ok := in.screenZipMember(f, seen); !ok {
 			continue
 		}
 		if f.Mode().IsDir() || strings.HasSuffix(name, "/") {

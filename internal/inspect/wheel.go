@@ -208,20 +208,9 @@ func (in *inspection) wheel(ra io.ReaderAt, size int64) error {
 	distInfos := map[string]bool{}
 	byName := map[string]*zip.File{}
 	for _, f := range zr.File {
-		in.rep.Entries++
 		name := f.Name
-		if why := unsafePath(name); why != "" {
-			in.add(RuleUnsafePath, name, "the member name has %s", why)
-			continue
-		}
-		clean := cleanName(name)
-		if seen[clean] {
-			in.add(RuleDuplicate, name, "the archive holds %s more than once", clean)
-			continue
-		}
-		seen[clean] = true
-		if isLink(f) {
-			in.add(RuleLink, name, "the member is a symbolic link")
+		clean, ok := in.screenZipMember(f, seen)
+		if !ok {
 			continue
 		}
 		if first, _, _ := strings.Cut(clean, "/"); strings.HasSuffix(first, ".dist-info") {
