@@ -353,15 +353,8 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("this approval would not make a valid exception: %v", err)
 	}
 	x, err = s.store.ApproveReview(ctx, id, x)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("no review %d", id)
-	case errors.Is(err, store.ErrConflict):
-		return errorf(http.StatusConflict, CodeConflict, "review %d was already decided", id)
-	case errors.Is(err, store.ErrInvalid):
-		return badRequest("%v", err)
-	case err != nil:
-		return unavailable("cannot record the approval now", err)
+	if err != nil {
+		return decisionError(id, "approval", err)
 	}
 	s.reviews.decided(doc.key(), id, nil)
 	extra, _ := docJSON(map[string]any{"review_id": id, "exception_id": x.ID, "expires": x.Expires, "specifier": x.Specifier})
@@ -401,15 +394,8 @@ func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) error {
 	}
 	tok := tokenFrom(ctx)
 	rev, err := s.store.RejectReview(ctx, id, tok.Name, clip(strings.TrimSpace(req.Note), store.MaxTextLength), s.now())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("no review %d", id)
-	case errors.Is(err, store.ErrConflict):
-		return errorf(http.StatusConflict, CodeConflict, "review %d was already decided", id)
-	case errors.Is(err, store.ErrInvalid):
-		return badRequest("%v", err)
-	case err != nil:
-		return unavailable("cannot record the rejection now", err)
+	if err != nil {
+		return decisionError(id, "rejection", err)
 	}
 	s.reviews.decided(doc.key(), id, &rejection{id: id, note: rev.Note})
 	extra, _ := docJSON(map[string]any{"review_id": id})
@@ -501,4 +487,18 @@ func joinIDs(ids []int64) string {
 		b.WriteString(strconv.FormatInt(id, 10))
 	}
 	return b.String()
+}
+
+// decisionError maps the store's answer to recording a review decision
+// (what: "approval" or "rejection") to the API's error.
+func decisionError(id int64, what string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("no review %d", id)
+	case errors.Is(err, store.ErrConflict):
+		return errorf(http.StatusConflict, CodeConflict, "review %d was already decided", id)
+	case errors.Is(err, store.ErrInvalid):
+		return badRequest("%v", err)
+	}
+	return unavailable("cannot record the "+what+" now", err)
 }
