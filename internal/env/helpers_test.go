@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -49,18 +48,6 @@ type fixtureOpts struct {
 	filtersOnly bool
 }
 
-// needSandbox skips the test when bwrap or the system pip is missing
-// (make test installs both).
-func needSandbox(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		t.Skip("bwrap is not installed (Debian package bubblewrap)")
-	}
-	if err := testpypi.PipAvailable(); err != nil {
-		t.Skipf("the system pip is unavailable: %v (Debian packages python3-pip, python3-venv)", err)
-	}
-}
-
 // reachableTempDir returns a fresh directory the sandbox user (65534 when
 // the tests run as root) can traverse.
 func reachableTempDir(t *testing.T) string {
@@ -74,25 +61,9 @@ func reachableTempDir(t *testing.T) string {
 	return d
 }
 
-// shortTempDir returns a fresh directory with a short path, for the
-// sandbox's run directories: the unix socket of proxy mode lives there,
-// and socket paths are limited to 107 bytes.
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "alenv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
-	needSandbox(t)
+	testpypi.NeedSandbox(t)
 	fx := &fixture{t: t, up: testpypi.New(t), data: reachableTempDir(t)}
 	var err error
 	fx.cache, err = cache.Open(filepath.Join(fx.data, "cache"), cache.Options{})
@@ -102,7 +73,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Cleanup(func() { fx.cache.Close() })
 	fx.runner, err = sandbox.NewBwrap(context.Background(), sandbox.Options{
 		StateDir: filepath.Join(fx.data, "sandbox-state"),
-		TempDir:  shortTempDir(t),
+		TempDir:  testpypi.ShortDir(t),
 	})
 	if err != nil {
 		t.Fatalf("NewBwrap: %v", err)

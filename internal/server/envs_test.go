@@ -3,8 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,48 +19,21 @@ import (
 	"github.com/airlock-dev/airlock/internal/testpypi"
 )
 
-// needSandbox skips a test when bubblewrap or the system pip is missing
-// (make test installs both).
-func needSandbox(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		t.Skip("bwrap is not installed (Debian package bubblewrap; make test-deps installs it)")
-	}
-	if err := testpypi.PipAvailable(); err != nil {
-		t.Skipf("the system pip is unavailable: %v (Debian packages python3-pip, python3-venv)", err)
-	}
-}
-
-// shortDir returns a fresh directory with a short path that the sandbox
-// user can traverse (unix socket paths are limited to 107 bytes).
-func shortDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "alsrv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	return d
-}
-
 // withEnvironments gives the server environments, the bubblewrap sandbox
 // and, when up is set, the vetted install from that upstream.
 func withEnvironments(t *testing.T, up *testpypi.Server) serverOpt {
 	t.Helper()
-	data := shortDir(t)
+	data := testpypi.ShortDir(t)
 	mgr, err := env.NewManager(filepath.Join(data, "envs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := sandbox.NewBwrap(context.Background(), sandbox.Options{StateDir: filepath.Join(data, "state"), TempDir: shortDir(t)})
+	runner, err := sandbox.NewBwrap(context.Background(), sandbox.Options{StateDir: filepath.Join(data, "state"), TempDir: testpypi.ShortDir(t)})
 	if err != nil {
 		t.Fatalf("NewBwrap: %v", err)
 	}
 	return func(o *server.Options) {
-		o.Environments, o.Runner, o.RunTempDir = mgr, runner, shortDir(t)
+		o.Environments, o.Runner, o.RunTempDir = mgr, runner, testpypi.ShortDir(t)
 		if up != nil {
 			c, err := cache.Open(filepath.Join(data, "cache"), cache.Options{})
 			if err != nil {
@@ -95,7 +66,7 @@ type runAnswer struct {
 }
 
 func TestEnvironmentsAndRun(t *testing.T) {
-	needSandbox(t)
+	testpypi.NeedSandbox(t)
 	ts := newTestServer(t, withEnvironments(t, nil))
 	inst := ts.token("installer", store.Scopes(store.ScopeInstall), time.Time{})
 	runner := ts.token("runner", store.Scopes(store.ScopeRun), time.Time{})
@@ -242,7 +213,7 @@ func (b *blockingRunner) Run(ctx context.Context, spec sandbox.Spec) (sandbox.Re
 }
 
 func TestRunConcurrencyLimit(t *testing.T) {
-	dir := shortDir(t)
+	dir := testpypi.ShortDir(t)
 	mgr, err := env.NewManager(filepath.Join(dir, "envs"))
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +266,7 @@ func TestRunConcurrencyLimit(t *testing.T) {
 }
 
 func TestInstall(t *testing.T) {
-	needSandbox(t)
+	testpypi.NeedSandbox(t)
 	up := testpypi.New(t)
 	up.AddWheels(
 		testpypi.Wheel{Name: "app", Version: "1.0", Deps: []string{"lib>=2"}},
@@ -372,7 +343,7 @@ func TestInstall(t *testing.T) {
 // installs packages at run time is refused before it runs (422, recorded),
 // and clean code runs.
 func TestRunScanBeforeRun(t *testing.T) {
-	dir := shortDir(t)
+	dir := testpypi.ShortDir(t)
 	mgr, err := env.NewManager(filepath.Join(dir, "envs"))
 	if err != nil {
 		t.Fatal(err)
